@@ -1,0 +1,64 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DBT := $(BIN)/dbt
+DBT_FLAGS := --profiles-dir . --project-dir .
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: help setup run build test test-dbt test-python lint sample bench clean lock
+
+help:
+	@echo "make run     set up the environment and dbt build the embedded sample into crm.duckdb"
+	@echo "make test    set up, then every test: dbt build (data + unit tests), pytest, lint"
+	@echo "make sample  write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
+	@echo "make lint    sqlfluff (dbt templater, duckdb dialect) and ruff"
+	@echo "make clean   remove the environment, target/ and the database file"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# the project's own package, importable from dbt Python models and pytest without a build step
+	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'crm_analytics_project.pth').write_text('$(CURDIR)\\n')"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(DBT) build $(DBT_FLAGS)
+
+build: run
+
+test: setup test-dbt test-python lint
+
+# A separate database file, so the tests never clobber (or wait on) the one `make run` wrote.
+test-dbt: setup
+	CRM_DUCKDB_PATH=target/test.duckdb $(DBT) build $(DBT_FLAGS)
+
+test-python: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	CRM_DUCKDB_PATH=target/test.duckdb $(BIN)/sqlfluff lint models tests/dbt macros
+
+N ?= 1000000
+SEED ?= 42
+OUT ?= target/synthetic/online_retail_$(N).parquet
+sample: setup
+	mkdir -p $(dir $(OUT))
+	$(BIN)/python -m crm_analytics.synth transactions --customers $(N) --seed $(SEED) --out $(OUT)
+
+lock:
+	rm -rf /tmp/crm-lock-venv && $(PYTHON) -m venv /tmp/crm-lock-venv
+	/tmp/crm-lock-venv/bin/pip install --quiet -r requirements.in
+	( echo "# Pinned with \`make lock\` from requirements.in (Python 3.11). Do not edit by hand."; \
+	  /tmp/crm-lock-venv/bin/pip freeze ) > requirements.txt
+
+clean:
+	rm -rf $(VENV) target dbt_packages logs crm.duckdb crm.duckdb.wal

@@ -1,0 +1,236 @@
+{#-
+    File readers for the raw inputs. This is the only DuckDB-specific layer of the project
+    (read_csv / read_parquet / glob); everything downstream is portable SQL.
+
+    Each reader returns one row per raw row, every value as text, under canonical column names,
+    with the file, sheet and 1-based row number the row came from, so that nothing is lost and
+    every quarantined row can be traced back to its place in the input.
+-#}
+
+{% macro crm_input_kind(path, var_name) %}
+    {%- set lowered = path | lower -%}
+    {%- if lowered.endswith('.csv') or lowered.endswith('.csv.gz') or lowered.endswith('.tsv') or lowered.endswith('.txt') -%}
+        {{ return('csv') }}
+    {%- elif lowered.endswith('.parquet') -%}
+        {{ return('parquet') }}
+    {%- elif lowered.endswith('.xlsx') -%}
+        {{ return('xlsx') }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "Input " ~ var_name ~ "='" ~ path ~ "': unsupported file type. "
+            ~ "Use a .csv, .csv.gz, .parquet or .xlsx file (or a glob of .csv/.parquet files)."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro crm_sql_string(value) -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}
+
+
+{#- The table function that reads a CSV or Parquet input as it is. -#}
+{% macro crm_file_sql(path, kind) -%}
+    {%- if kind == 'csv' -%}
+        read_csv(
+            {{ crm_sql_string(path) }},
+            all_varchar = true,
+            header = true,
+            filename = true,
+            union_by_name = true
+        )
+    {%- elif kind == 'parquet' -%}
+        read_parquet(
+            {{ crm_sql_string(path) }},
+            filename = true,
+            file_row_number = true,
+            union_by_name = true
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The scan used by the reader: for CSV it adds the row's position in the scan (DuckDB keeps
+    the file order because preserve_insertion_order is on); Parquet has file_row_number.
+-#}
+{% macro crm_scan_sql(path, kind) -%}
+    {%- if kind == 'csv' -%}
+        (select *, row_number() over () as _crm_scan_position from {{ crm_file_sql(path, kind) }})
+    {%- else -%}
+        {{ crm_file_sql(path, kind) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Checks that the input exists, is readable and has at least one data row, and returns its
+    column names. Fails the build with a message naming the var, the file and the problem.
+-#}
+{% macro crm_inspect_input(path, kind, var_name, relation=none) %}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- if kind != 'xlsx' -%}
+        {%- set matches = run_query("select count(*) as n from glob(" ~ crm_sql_string(path) ~ ")") -%}
+        {%- if matches.columns[0].values()[0] == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': no file matches this path "
+                ~ "(relative paths are read from the directory dbt runs in)."
+            ) }}
+        {%- endif -%}
+        {%- set empty_files = run_query(
+            "select filename from read_blob(" ~ crm_sql_string(path) ~ ") where size = 0 limit 1"
+        ) -%}
+        {%- if empty_files.rows | length > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': file " ~ empty_files.rows[0][0]
+                ~ " is empty (0 bytes)."
+            ) }}
+        {%- endif -%}
+        {%- set source_sql = crm_file_sql(path, kind) -%}
+    {%- else -%}
+        {%- set source_sql = relation -%}
+    {%- endif -%}
+    {%- set described = run_query("describe select * from " ~ source_sql) -%}
+    {%- set columns = [] -%}
+    {%- for name in described.columns[0].values() -%}
+        {%- if name not in ('filename', 'file_row_number', '_crm_scan_position', 'source_file', 'source_sheet', 'source_row_number') -%}
+            {%- do columns.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set first_row = run_query("select 1 from " ~ source_sql ~ " limit 1") -%}
+    {%- if first_row.rows | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Input " ~ var_name ~ "='" ~ path ~ "': the file has no data rows "
+            ~ "(columns found: " ~ (columns | join(', ')) ~ ")."
+        ) }}
+    {%- endif -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{#-
+    Maps the file's column names onto canonical names. `spec` is a list of
+    [canonical_name, [accepted names...], required]. Names are matched ignoring case, spaces,
+    underscores and punctuation, so 'Customer ID', 'CustomerID' and 'customer_id' are the same.
+-#}
+{% macro crm_map_columns(columns, spec, path, var_name) %}
+    {%- set normalized = {} -%}
+    {%- for column in columns -%}
+        {%- do normalized.update({modules.re.sub('[^a-z0-9]', '', column | lower): column}) -%}
+    {%- endfor -%}
+    {%- set mapping = {} -%}
+    {%- for canonical, accepted, required in spec -%}
+        {%- set found = [] -%}
+        {%- for name in accepted -%}
+            {%- set key = modules.re.sub('[^a-z0-9]', '', name | lower) -%}
+            {%- if key in normalized and normalized[key] not in found -%}
+                {%- do found.append(normalized[key]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if found | length > 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': columns " ~ (found | join(' and '))
+                ~ " both mean '" ~ canonical ~ "'; keep only one of them."
+            ) }}
+        {%- elif found | length == 1 -%}
+            {%- do mapping.update({canonical: found[0]}) -%}
+        {%- elif required -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': required column '" ~ accepted[0] ~ "'"
+                ~ ((" (or '" ~ (accepted[1:] | join("', '")) ~ "')") if accepted | length > 1 else "")
+                ~ " is missing. Columns found: " ~ (columns | join(', ')) ~ "."
+            ) }}
+        {%- else -%}
+            {%- do mapping.update({canonical: none}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(mapping) }}
+{% endmacro %}
+
+
+{#-
+    Renders the select that reads one input. `spec` as for crm_map_columns; every canonical
+    column comes out as raw_<name> text. An empty path renders an empty result with the same
+    columns, so a disabled input simply contributes no rows.
+-#}
+{% macro crm_read_input(path, dataset, spec, var_name, workbook_relation=none) %}
+    {%- if path is none or (path | trim) == '' -%}
+        select
+            cast(null as {{ dbt.type_string() }}) as dataset,
+            cast(null as {{ dbt.type_string() }}) as source_file,
+            '' as source_sheet,
+            cast(null as {{ dbt.type_bigint() }}) as source_row_number,
+            {%- for canonical, accepted, required in spec %}
+            cast(null as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
+            {%- endfor %}
+        where 1 = 0
+    {%- else -%}
+        {%- set kind = crm_input_kind(path, var_name) -%}
+        {%- if kind == 'xlsx' and workbook_relation is none -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': .xlsx is read for transactions only; "
+                ~ "save this input as .csv or .parquet."
+            ) }}
+        {%- endif -%}
+        {%- set columns = crm_inspect_input(path, kind, var_name, workbook_relation) -%}
+        {%- set mapping = crm_map_columns(columns, spec, path, var_name) if execute else {} -%}
+        select
+            {{ crm_sql_string(dataset) }} as dataset,
+            {%- if kind == 'csv' %}
+            filename as source_file,
+            '' as source_sheet,
+            _crm_scan_position - min(_crm_scan_position) over (partition by filename) + 1 as source_row_number,
+            {%- elif kind == 'parquet' %}
+            filename as source_file,
+            '' as source_sheet,
+            file_row_number + 1 as source_row_number,
+            {%- else %}
+            source_file,
+            source_sheet,
+            source_row_number,
+            {%- endif %}
+            {%- for canonical, accepted, required in spec %}
+            {%- set column = mapping.get(canonical) %}
+            {%- if column %}
+            cast({{ adapter.quote(column) }} as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
+            {%- else %}
+            cast(null as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
+            {%- endif %}
+            {%- endfor %}
+        from {{ crm_scan_sql(path, kind) if kind != 'xlsx' else workbook_relation }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro crm_transactions_spec() %}
+    {{ return([
+        ['invoice', ['Invoice', 'InvoiceNo'], true],
+        ['stock_code', ['StockCode'], false],
+        ['description', ['Description'], false],
+        ['quantity', ['Quantity'], true],
+        ['invoice_date', ['InvoiceDate'], true],
+        ['price', ['Price', 'UnitPrice'], true],
+        ['customer_id', ['Customer ID', 'CustomerID'], true],
+        ['country', ['Country'], false],
+    ]) }}
+{% endmacro %}
+
+
+{% macro crm_customer_summaries_spec() %}
+    {{ return([
+        ['master_id', ['master_id'], true],
+        ['order_channel', ['order_channel'], false],
+        ['last_order_channel', ['last_order_channel'], false],
+        ['first_order_date', ['first_order_date'], true],
+        ['last_order_date', ['last_order_date'], true],
+        ['last_order_date_online', ['last_order_date_online'], false],
+        ['last_order_date_offline', ['last_order_date_offline'], false],
+        ['order_num_total_ever_online', ['order_num_total_ever_online'], true],
+        ['order_num_total_ever_offline', ['order_num_total_ever_offline'], true],
+        ['customer_value_total_ever_offline', ['customer_value_total_ever_offline'], true],
+        ['customer_value_total_ever_online', ['customer_value_total_ever_online'], true],
+        ['interested_in_categories_12', ['interested_in_categories_12'], false],
+    ]) }}
+{% endmacro %}

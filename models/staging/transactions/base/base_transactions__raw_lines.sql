@@ -1,0 +1,14 @@
+-- depends_on: {{ ref('base_transactions__workbook_lines') }}
+with
+
+raw_lines as (
+    {{ crm_read_input(
+        path=var('transactions_path'),
+        dataset=var('transactions_dataset'),
+        spec=crm_transactions_spec(),
+        var_name='transactions_path',
+        workbook_relation=ref('base_transactions__workbook_lines'),
+    ) }}
+)
+
+select * from raw_lines
