@@ -71,7 +71,7 @@ TRANSACTIONS_START = dt.date(2009, 12, 1)
 TRANSACTIONS_END = dt.date(2011, 12, 9)
 FLO_START = dt.date(2020, 6, 1)
 FLO_END = dt.date(2021, 5, 30)
-FLO_ACQUISITION_START = dt.date(2013, 1, 1)
+FLO_ACQUISITION_START = dt.date(2017, 1, 1)
 
 TRANSACTION_COLUMNS: tuple[str, ...] = (
     "Invoice",
@@ -540,7 +540,6 @@ KIND_SALE, KIND_CANCEL, KIND_BAD_DEBT = 0, 1, 2
 _KIND_PREFIX = ("", "C", "A")
 EXTRA_LINES_MEAN = 2.0  # lines per order: 1 + Poisson(EXTRA_LINES_MEAN) (+ a remainder line)
 _FIRST_LINE_SHARE = 0.3  # the first line of an order carries at least this share of its value
-_MAX_FIRST_LINE_QUANTITY = 2000
 _SINGLE_FIT_MIN_PENCE = 100
 _SINGLE_FIT_MAX_PENCE = 1100  # > _SINGLE_FIT_MIN_PENCE + _BULK_MAX_PRICE_PENCE
 _BULK_MAX_PRICE_PENCE = 995
@@ -595,13 +594,16 @@ def _split_orders(
 ) -> tuple[_Lines, np.ndarray]:
     """Split order values (pence) into lines whose quantity x price sums to the value exactly.
 
-    Each order gets up to ``1 + Poisson(EXTRA_LINES_MEAN)`` lines. Every line but the first is a
+    Each order gets ``1 + Poisson(EXTRA_LINES_MEAN)`` lines. Every line but the first is a
     catalogue item (drawn by popularity) at its list price, with the integer quantity closest
     to its random share of the value (a line whose quantity rounds to 0 is left out). The first
-    line takes the rest exactly: its quantity divides the rest, and its item is one whose list
-    price is nearest the resulting unit price (usually within a few percent). Some lines (not
-    the first) are duplicated verbatim, each copy carrying half the line's share. Returns the
-    lines (``invoice`` = order position) and a flag marking the second copy of a duplicate.
+    line takes the rest exactly. Up to _SINGLE_FIT_MAX_PENCE it has a quantity that divides the
+    rest and an item whose list price is nearest the resulting unit price (within 10% from
+    0.19 GBP up); above, it is an item of at most _BULK_MAX_PRICE_PENCE at list price and one
+    more line fitted that way takes the last 1-11 GBP. Finally a ``duplicate_line_fraction``
+    of all lines are exact duplicates: a line of even quantity becomes two identical lines of
+    half the quantity, so totals do not change. Returns the lines (``invoice`` = order
+    position, sorted by order then line) and a flag marking the second copy of a duplicate.
     """
     cat = catalogue()
     n_orders = len(value_pence)
@@ -613,29 +615,22 @@ def _split_orders(
     e = rng.exponential(size=len(order))
     share = (1 - _FIRST_LINE_SHARE) * e / np.bincount(order, e, minlength=n_orders)[order]
     share[j == 0] += _FIRST_LINE_SHARE
-    target = value_pence[order] * share
-    eligible = j > 0
-    dup_prob = 0.0
-    if duplicate_line_fraction > 0 and eligible.any():
-        dup_prob = min(1.0, duplicate_line_fraction * len(order) / eligible.sum())
-    copies = np.where(eligible & (dup_rng.random(len(order)) < dup_prob), 2, 1)
     price = cat.price_pence[item]
-    qty = np.rint(target / copies / price).astype(np.int64)
-    keep = ~eligible | (qty > 0)
+    qty = np.rint(value_pence[order] * share / price).astype(np.int64)
+    other = j > 0
 
     def rest_of(keep: np.ndarray) -> np.ndarray:
-        others = np.where(eligible & keep, qty * price * copies, 0)
-        return value_pence - np.bincount(order, others, minlength=n_orders).astype(np.int64)
+        spent = np.bincount(order, np.where(other & keep, qty * price, 0), minlength=n_orders)
+        return value_pence - spent.astype(np.int64)
 
+    keep = ~other | (qty > 0)
     rest = rest_of(keep)
     short = rest < np.maximum(1, value_pence // 10)
     if short.any():  # list prices overshot the value: the order becomes a single line
-        keep &= ~(eligible & short[order])
+        keep &= ~(other & short[order])
         rest = rest_of(keep)
-    order, j, item, qty, price, copies = (a[keep] for a in (order, j, item, qty, price, copies))
+    order, j, item, qty, price = (x[keep] for x in (order, j, item, qty, price))
 
-    # The first line takes the rest. Above _SINGLE_FIT_MAX_PENCE it is an item priced up to
-    # _BULK_MAX_PRICE_PENCE at its list price, and a last line takes the remaining 1-11 GBP.
     first = np.flatnonzero(j == 0)
     bulk = rest > _SINGLE_FIT_MAX_PENCE
     bulk_item = _draw_items(np.flatnonzero(cat.price_pence <= _BULK_MAX_PRICE_PENCE), bulk.sum(), rng)
@@ -655,11 +650,13 @@ def _split_orders(
     item = np.concatenate([item, fit_item[bulk]])
     qty = np.concatenate([qty, fit_qty[bulk]])
     price = np.concatenate([price, fit_price[bulk]])
-    copies = np.concatenate([copies, np.ones(n_extra, dtype=np.int64)])
-    by_order = np.argsort(order, kind="stable")
-    order, j, item, qty, price, copies = (a[by_order] for a in (order, j, item, qty, price, copies))
 
-    rows = np.repeat(np.arange(len(order)), copies)
+    even = qty % 2 == 0
+    n_even = int(even.sum())
+    dup_prob = min(1.0, duplicate_line_fraction * len(qty) / n_even) if n_even else 0.0
+    split = even & (dup_rng.random(len(qty)) < dup_prob)
+    qty = np.where(split, qty // 2, qty)
+    rows = np.repeat(np.arange(len(qty)), np.where(split, 2, 1))
     second = np.zeros(len(rows), dtype=bool)
     second[1:] = rows[1:] == rows[:-1]
     lines = _Lines(
@@ -670,7 +667,10 @@ def _split_orders(
         quantity=qty[rows],
         price_pence=price[rows],
     )
-    return lines, second
+    by_order = np.lexsort((lines.line, lines.invoice))
+    for f in dataclasses.fields(_Lines):
+        setattr(lines, f.name, getattr(lines, f.name)[by_order])
+    return lines, second[by_order]
 
 
 @functools.cache
@@ -680,36 +680,32 @@ def _price_tags() -> np.ndarray:
 
 
 def _fit_unit_price(rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each amount (pence > 0) a quantity ``d`` dividing it exactly and the list price tag
-    (index into `_price_tags`) nearest to the unit price ``rest / d``."""
-    tags = _price_tags()
-    log_tags = np.log(tags)
-    best_d = np.ones(len(rest), dtype=np.int64)
-    best_err = np.full(len(rest), np.inf)
-    best_tag = np.zeros(len(rest), dtype=np.int64)
+    """For each amount (pence, 1.._SINGLE_FIT_MAX_PENCE) a quantity ``d`` dividing it exactly
+    and the list price tag (index into `_price_tags`) nearest to the unit price ``rest / d``."""
+    quantity, tag = _unit_price_table()
+    return quantity[rest], tag[rest]
 
-    def consider(d: np.ndarray) -> None:
-        d = np.maximum(d, 1)
-        ok = (rest % d == 0) & (d <= _MAX_FIRST_LINE_QUANTITY)
-        log_price = np.log(rest / d)
-        hi = np.clip(np.searchsorted(log_tags, log_price), 1, len(tags) - 1)
-        lo = hi - 1
-        err_lo = np.abs(log_price - log_tags[lo])
-        err_hi = np.abs(log_price - log_tags[hi])
-        tag = np.where(err_lo <= err_hi, lo, hi)
-        err = np.minimum(err_lo, err_hi)
-        better = ok & (err < best_err)
-        best_d[better] = d[better]
-        best_err[better] = err[better]
-        best_tag[better] = tag[better]
 
-    for d in range(1, 25):
-        consider(np.full(len(rest), d, dtype=np.int64))
-    for t in tags:
-        around = np.rint(rest / t).astype(np.int64)
-        for offset in (-1, 0, 1):
-            consider(around + offset)
-    return best_d, best_tag
+@functools.cache
+def _unit_price_table() -> tuple[np.ndarray, np.ndarray]:
+    """`_fit_unit_price` for every amount 0.._SINGLE_FIT_MAX_PENCE (row 0 unused), found by
+    trying every quantity; ties go to the smaller quantity."""
+    log_tags = np.log(_price_tags())
+    amount = np.arange(1, _SINGLE_FIT_MAX_PENCE + 1, dtype=np.int64)[:, None]
+    quantity = np.arange(1, _SINGLE_FIT_MAX_PENCE + 1, dtype=np.int64)[None, :]
+    log_price = np.log(amount / quantity)
+    hi = np.clip(np.searchsorted(log_tags, log_price), 1, len(log_tags) - 1)
+    err_lo = np.abs(log_price - log_tags[hi - 1])
+    err_hi = np.abs(log_price - log_tags[hi])
+    tag = np.where(err_lo <= err_hi, hi - 1, hi)
+    err = np.minimum(err_lo, err_hi)
+    err[amount % quantity != 0] = np.inf
+    best = err.argmin(axis=1)
+    rows = np.arange(len(best))
+    return (
+        np.concatenate([[1], quantity[0, best]]),
+        np.concatenate([[0], tag[rows, best]]),
+    )
 
 
 def _draw_items(candidates: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
