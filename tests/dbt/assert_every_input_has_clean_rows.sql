@@ -14,11 +14,12 @@ configured as (
         {%- do inputs.append(var('customer_summaries_dataset')) -%}
     {%- endif %}
     {%- for dataset in inputs %}
-    select {{ crm_sql_string(dataset) }} as dataset
-    {{ 'union all' if not loop.last }}
+        select {{ crm_sql_string(dataset) }} as dataset
+        {{ 'union all' if not loop.last }}
     {%- endfor %}
     {%- if inputs | length == 0 %}
-    select cast(null as {{ dbt.type_string() }}) as dataset where 1 = 0
+        select cast(null as {{ dbt.type_string() }}) as dataset
+        where 1 = 0
     {%- endif %}
 ),
 

@@ -5,37 +5,49 @@
 with
 
 raw_lines as (
-    select dataset, count(*) as raw_rows
+    select
+        dataset,
+        count(*) as raw_rows
     from {{ ref('base_transactions__raw_lines') }}
     group by dataset
 ),
 
 raw_summaries as (
-    select dataset, count(*) as raw_rows
+    select
+        dataset,
+        count(*) as raw_rows
     from {{ ref('base_customer_summaries__raw_rows') }}
     group by dataset
 ),
 
 clean_lines as (
-    select dataset, count(*) as clean_rows
+    select
+        dataset,
+        count(*) as clean_rows
     from {{ ref('int_invoice_lines_cleaned') }}
     group by dataset
 ),
 
 clean_summaries as (
-    select dataset, count(*) as clean_rows
+    select
+        dataset,
+        count(*) as clean_rows
     from {{ ref('int_customer_summaries_cleaned') }}
     group by dataset
 ),
 
 quarantined_lines as (
-    select dataset, count(*) as quarantined_rows
+    select
+        dataset,
+        count(*) as quarantined_rows
     from {{ ref('quarantined_invoice_lines') }}
     group by dataset
 ),
 
 quarantined_summaries as (
-    select dataset, count(*) as quarantined_rows
+    select
+        dataset,
+        count(*) as quarantined_rows
     from {{ ref('quarantined_customer_summaries') }}
     group by dataset
 ),

@@ -19,10 +19,10 @@ final as (
         quarantined.dataset,
         quarantined.quarantined_rows,
         datasets.raw_rows,
-        1.0 * quarantined.quarantined_rows / datasets.raw_rows as unparseable_share,
         quarantined.first_source_file,
         quarantined.first_source_row_number,
-        quarantined.first_quarantine_detail
+        quarantined.first_quarantine_detail,
+        1.0 * quarantined.quarantined_rows / datasets.raw_rows as unparseable_share
     from quarantined
     inner join datasets on quarantined.dataset = datasets.dataset
     where quarantined.quarantine_reason = 'unparseable_value'
