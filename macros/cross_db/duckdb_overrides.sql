@@ -16,3 +16,23 @@
 {% macro duckdb__type_float() -%}
     double
 {%- endmacro %}
+
+
+{#-
+    A sum of doubles that does not depend on the order of the rows: DuckDB's fsum is
+    compensated (Kahan-Babuska), so 16 lines adding up to 307.95 give 307.95 and not
+    307.95000000000005 depending on how the scan was split. Quantile scores compare values
+    with bin edges taken from the same values, so a last-bit difference can move a customer
+    across an edge. Other databases fall back to sum.
+-#}
+{% macro crm_sum_precise(expression) -%}
+    {{ return(adapter.dispatch('crm_sum_precise', 'crm_analytics')(expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_sum_precise(expression) -%}
+    sum({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__crm_sum_precise(expression) -%}
+    fsum({{ expression }})
+{%- endmacro %}

@@ -1,7 +1,8 @@
 {#-
     One row per dataset and customer with the facts every customer-level analysis starts from,
-    as of the dataset's analysis date. Transactions: orders placed before the analysis date
-    (the last order timestamp is the latest line timestamp, as the course's max(InvoiceDate)).
+    as of the dataset's analysis date. Transactions: invoice lines dated before the analysis
+    date (the last order timestamp is the latest line timestamp, the course's max(InvoiceDate)).
+    Revenue is a compensated sum of the line revenues (crm_sum_precise).
     Customer summaries (FLO): the summary itself; orders and value are online + offline, and
     the first and last order are dates (midnight).
     `customer_sort_key` orders customers the way the course's pandas code meets them, for ties:
@@ -9,8 +10,8 @@
 -#}
 with
 
-orders as (
-    select * from {{ ref('int_orders_aggregated') }}
+invoice_lines as (
+    select * from {{ ref('int_invoice_lines_cleaned') }}
 ),
 
 customer_summaries as (
@@ -21,28 +22,29 @@ dated_datasets as (
     select * from {{ ref('int_datasets_dated') }}
 ),
 
-orders_in_scope as (
-    select orders.*
-    from orders
+lines_in_scope as (
+    select invoice_lines.*
+    from invoice_lines
     inner join dated_datasets
-        on orders.dataset = dated_datasets.dataset
-    where orders.ordered_at < dated_datasets.analysis_date
+        on invoice_lines.dataset = dated_datasets.dataset
+    where invoice_lines.ordered_at < dated_datasets.analysis_date
 ),
 
+-- straight from the lines, as the course's groupby on the invoice lines
 transaction_customers as (
     select
         dataset,
         customer_id,
         min(ordered_at) as first_order_at,
-        max(last_line_at) as last_order_at,
-        count(*) as orders,
-        sum(units) as units,
-        sum(revenue) as revenue,
+        max(ordered_at) as last_order_at,
+        count(distinct invoice_id) as orders,
+        sum(quantity) as units,
+        {{ crm_sum_precise('line_revenue') }} as revenue,
         row_number() over (
             partition by dataset
             order by {{ dbt.safe_cast('customer_id', dbt.type_bigint()) }}, customer_id
         ) as customer_sort_key
-    from orders_in_scope
+    from lines_in_scope
     group by dataset, customer_id
 ),
 

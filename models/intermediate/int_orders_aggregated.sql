@@ -14,7 +14,7 @@ final as (
         min(country) as country,
         count(*) as order_lines,
         sum(quantity) as units,
-        sum(line_revenue) as revenue
+        {{ crm_sum_precise("line_revenue") }} as revenue
     from invoice_lines
     group by dataset, invoice_id
 )

@@ -1,0 +1,80 @@
+with
+
+customers as (
+    select * from {{ ref('int_customers_aggregated') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_aggregated') }}
+),
+
+customer_summaries as (
+    select * from {{ ref('int_customer_summaries_cleaned') }}
+),
+
+latest_countries as (
+    select
+        dataset,
+        customer_id,
+        country
+    from (
+        select
+            dataset,
+            customer_id,
+            country,
+            row_number() over (
+                partition by dataset, customer_id order by ordered_at desc, invoice_id desc
+            ) as recency_order
+        from orders
+    ) as ranked_orders
+    where recency_order = 1
+),
+
+interests as (
+    select
+        dataset,
+        customer_id,
+        order_channel,
+        last_order_channel,
+        interested_in_categories,
+        -- '[ERKEK, COCUK]' -> ',ERKEK,COCUK,' so that a category matches as a whole word
+        {{ dbt.concat(["','", dbt.replace(dbt.replace(dbt.replace('coalesce(interested_in_categories, \'\')', "'['", "''"), "']'", "''"), "' '", "''"), "','"]) }}
+            as category_tokens
+    from customer_summaries
+),
+
+final as (
+    select
+        customers.dataset,
+        customers.customer_id,
+        customers.input_shape,
+        customers.first_order_at,
+        customers.last_order_at,
+        cast(customers.first_order_at as date) as first_order_date,
+        cast(customers.last_order_at as date) as last_order_date,
+        cast({{ dbt.date_trunc('month', 'customers.first_order_at') }} as date) as acquisition_month,
+        cast(customers.orders as {{ dbt.type_float() }}) as orders,
+        cast(customers.units as {{ dbt.type_bigint() }}) as units,
+        cast(customers.revenue as {{ dbt.type_float() }}) as revenue,
+        customers.revenue > 0 as is_rfm_scored,
+        case when customers.revenue > 0 then null else 'zero_revenue' end as rfm_exclusion_reason,
+        latest_countries.country,
+        interests.order_channel,
+        interests.last_order_channel,
+        interests.interested_in_categories,
+        {%- for category in ['KADIN', 'ERKEK', 'COCUK', 'AKTIFSPOR', 'AKTIFCOCUK'] %}
+        case
+            when interests.category_tokens is null then null
+            else interests.category_tokens like '%,{{ category }},%'
+        end as is_interested_in_{{ category | lower }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from customers
+    left join latest_countries
+        on customers.dataset = latest_countries.dataset
+        and customers.customer_id = latest_countries.customer_id
+    left join interests
+        on customers.dataset = interests.dataset
+        and customers.customer_id = interests.customer_id
+)
+
+select * from final
