@@ -38,6 +38,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import math
 import sys
 import tempfile
@@ -521,6 +522,7 @@ def catalogue() -> Catalogue:
     )
 
 
+@functools.cache
 def _item_tables() -> tuple[pa.Array, pa.Array]:
     """Stock codes and descriptions indexed by item: the catalogue, then the bad-debt item,
     then (descriptions only) the adjustment notes."""
@@ -633,7 +635,9 @@ def _split_orders(
 
     first = np.flatnonzero(j == 0)
     bulk = rest > _SINGLE_FIT_MAX_PENCE
-    bulk_item = _draw_items(np.flatnonzero(cat.price_pence <= _BULK_MAX_PRICE_PENCE), bulk.sum(), rng)
+    bulk_item = _draw_items(
+        np.flatnonzero(cat.price_pence <= _BULK_MAX_PRICE_PENCE), bulk.sum(), rng
+    )
     bulk_price = cat.price_pence[bulk_item]
     bulk_qty = (rest[bulk] - _SINGLE_FIT_MIN_PENCE) // bulk_price
     remainder = rest.copy()
@@ -728,7 +732,9 @@ def _item_with_price(tag: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return item
 
 
-def _choose_countries(rng: np.random.Generator, n: int, uk_share: float | None = None) -> np.ndarray:
+def _choose_countries(
+    rng: np.random.Generator, n: int, uk_share: float | None = None
+) -> np.ndarray:
     weights = _COUNTRY_WEIGHTS / _COUNTRY_WEIGHTS.sum()
     if uk_share is not None:
         others = weights[1:] / weights[1:].sum() * (1 - uk_share)
@@ -762,7 +768,9 @@ class _ChunkLines:
         return len(self.minute)
 
     def take(self, index: np.ndarray) -> _ChunkLines:
-        return _ChunkLines(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
+        return _ChunkLines(
+            **{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)}
+        )
 
 
 def _chunk_transactions(
@@ -782,10 +790,16 @@ def _chunk_transactions(
         return _rng(seed, _DOMAIN_TRANSACTIONS, chunk_index, s)
 
     sim = simulate_customers(
-        n_customers, bgnbd, gg, start, end, stream(_S_CUSTOMERS), first_customer_id=first_customer_id
+        n_customers,
+        bgnbd,
+        gg,
+        start,
+        end,
+        stream(_S_CUSTOMERS),
+        first_customer_id=first_customer_id,
     )
     horizon = sim.observation_end
-    end_minute = int(round(horizon * DAYS_PER_WEEK)) * MINUTES_PER_DAY
+    end_minute = round(horizon * DAYS_PER_WEEK) * MINUTES_PER_DAY
     cust_country = _choose_countries(stream(_S_COUNTRY), n_customers)
     n_orders = len(sim.order_time)
     order_customer = sim.order_customer
@@ -798,7 +812,15 @@ def _chunk_transactions(
     line_parts: list[_Lines] = []
     n_invoices = 0
 
-    def add_invoices(minute, kind, customer, country, lines: _Lines) -> int:
+    def add_invoices(
+        minute: np.ndarray,
+        kind: int,
+        customer: np.ndarray | int,
+        country: np.ndarray | int,
+        lines: _Lines,
+    ) -> int:
+        """Append invoices (one per ``minute``) and their lines (``lines.invoice`` counts
+        from 0 within this call); returns the position of the first new invoice."""
         nonlocal n_invoices
         base = n_invoices
         m = len(minute)
@@ -937,7 +959,9 @@ def _chunk_transactions(
         qty = rng.integers(50_000, 90_001, n_extreme)
         price = catalogue().price_pence[item]
         minute = _minute_of(t)
-        for kind, at in ((KIND_SALE, minute), (KIND_CANCEL, minute + rng.integers(1, 16, n_extreme))):
+        closing = minute // MINUTES_PER_DAY * MINUTES_PER_DAY + OPENING_MINUTE + OPENING_MINUTES - 1
+        cancel_minute = np.minimum(minute + rng.integers(1, 16, n_extreme), closing)
+        for kind, at in ((KIND_SALE, minute), (KIND_CANCEL, cancel_minute)):
             sign = 1 if kind == KIND_SALE else -1
             lines = _Lines(
                 invoice=np.arange(n_extreme),
@@ -950,7 +974,8 @@ def _chunk_transactions(
             add_invoices(at, kind, sim.customer_id[cust], cust_country[cust], lines)
 
     minute = np.concatenate(inv_minute) if inv_minute else np.zeros(0, np.int64)
-    assert minute.size == 0 or minute.max() < end_minute
+    if minute.size and minute.max() >= end_minute:  # pragma: no cover - internal invariant
+        raise RuntimeError("an invoice fell after the end of observation")
     kind = np.concatenate(inv_kind) if inv_kind else np.zeros(0, np.int64)
     customer = np.concatenate(inv_customer) if inv_customer else np.zeros(0, np.int64)
     country = np.concatenate(inv_country) if inv_country else np.zeros(0, np.int64)
@@ -1033,8 +1058,9 @@ def _output_batch(spill: pa.Table, start: dt.date, first_number: int) -> tuple[p
     """Sort spilled lines by (minute, chunk, invoice), number the invoices and build the
     Online Retail II columns. Returns the batch and the next free invoice number."""
     col = {name: spill.column(name).to_numpy() for name in spill.column_names}
-    # Lines of one chunk arrive already in (minute, invoice, line) order; a stable sort keeps it.
-    order = np.lexsort((col["invoice"], col["chunk"], col["minute"]))
+    # Lines of one invoice arrive together and in line order; the row position keeps that order.
+    position = np.arange(spill.num_rows)
+    order = np.lexsort((position, col["invoice"], col["chunk"], col["minute"]))
     col = {k: v[order] for k, v in col.items()}
     n = len(order)
     new_invoice = np.ones(n, dtype=bool)
@@ -1132,13 +1158,15 @@ def transaction_batches(
                 )
                 if chunk_index == 0:  # choose bucket width from the first chunk's line count
                     expected = len(lines) * n_customers / max(size, 1)
-                    n_buckets = int(np.clip(math.ceil(expected / TARGET_LINES_PER_BUCKET), 1, n_days))
+                    n_buckets = int(
+                        np.clip(math.ceil(expected / TARGET_LINES_PER_BUCKET), 1, n_days)
+                    )
                     bucket_minutes = math.ceil(n_days / n_buckets) * MINUTES_PER_DAY
                 bucket = lines.minute // bucket_minutes
                 order = np.argsort(bucket, kind="stable")
                 bounds = np.searchsorted(bucket[order], np.unique(bucket), side="left")
                 bounds = np.append(bounds, len(order))
-                for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                for lo, hi in itertools.pairwise(bounds):
                     b = int(bucket[order[lo]])
                     if b not in writers:
                         sink = pa.OSFile(str(Path(tmp) / f"bucket_{b:05d}.arrow"), "wb")

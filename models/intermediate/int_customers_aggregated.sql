@@ -67,7 +67,7 @@ unioned as (
         customer_id,
         first_order_at,
         last_order_at,
-        cast(orders as {{ dbt.type_float() }}) as orders,
+        orders,
         units,
         revenue,
         customer_sort_key

@@ -18,7 +18,7 @@ dataset_rates as (
     select
         dataset,
         count(*) as dataset_customers,
-        1.0 * sum(case when orders > 1 then 1 else 0 end) / count(*) as repeat_rate
+        cast(sum(case when orders > 1 then 1 else 0 end) as {{ dbt.type_float() }}) / count(*) as repeat_rate
     from customers
     group by dataset
 ),
@@ -31,7 +31,7 @@ valued as (
         customers.units as total_unit,
         customers.revenue as total_price,
         customers.revenue / customers.orders as avg_order_value,
-        customers.orders / dataset_rates.dataset_customers as purchase_frequency,
+        cast(customers.orders as {{ dbt.type_float() }}) / dataset_rates.dataset_customers as purchase_frequency,
         dataset_rates.repeat_rate,
         1 - dataset_rates.repeat_rate as churn_rate,
         customers.revenue * {{ var('cltv_profit_margin') }} as profit_margin
@@ -62,7 +62,7 @@ final as (
     select
         with_cltv.dataset,
         with_cltv.customer_id,
-        cast(with_cltv.total_transaction as {{ dbt.type_float() }}) as total_transaction,
+        cast(with_cltv.total_transaction as {{ dbt.type_bigint() }}) as total_transaction,
         cast(with_cltv.total_unit as {{ dbt.type_bigint() }}) as total_unit,
         cast(with_cltv.total_price as {{ dbt.type_float() }}) as total_price,
         cast(with_cltv.avg_order_value as {{ dbt.type_float() }}) as avg_order_value,

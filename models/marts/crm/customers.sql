@@ -53,7 +53,7 @@ final as (
         cast(customers.first_order_at as date) as first_order_date,
         cast(customers.last_order_at as date) as last_order_date,
         cast({{ dbt.date_trunc('month', 'customers.first_order_at') }} as date) as acquisition_month,
-        cast(customers.orders as {{ dbt.type_float() }}) as orders,
+        cast(customers.orders as {{ dbt.type_bigint() }}) as orders,
         cast(customers.units as {{ dbt.type_bigint() }}) as units,
         cast(customers.revenue as {{ dbt.type_float() }}) as revenue,
         customers.revenue > 0 as is_rfm_scored,
