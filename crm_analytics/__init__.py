@@ -1,1 +1,1 @@
-"""CRM analytics: the Python package behind the dbt project (readers, synthetic data, model fitting)."""
+"""CRM analytics: the Python package behind the dbt project (readers, synthetic data)."""

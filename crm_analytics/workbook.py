@@ -63,9 +63,7 @@ def cell_to_text(value: object) -> str | None:
     return str(value)
 
 
-def sheet_to_table(
-    rows: Sequence[Sequence[object]], source_file: str, sheet_name: str
-) -> pa.Table:
+def sheet_to_table(rows: Sequence[Sequence[object]], source_file: str, sheet_name: str) -> pa.Table:
     """Turn one sheet (header row first) into a table of text columns plus source columns.
 
     Raises ``WorkbookError`` when the sheet has no header or two columns share a name.
@@ -120,7 +118,9 @@ def read_workbook_lines(path: str | Path) -> pa.Table:
     try:
         workbook = CalamineWorkbook.from_path(source_file)
     except Exception as error:  # calamine raises several error types for broken files
-        raise WorkbookError(f"{source_file}: cannot be read as an .xlsx workbook ({error}).")
+        raise WorkbookError(
+            f"{source_file}: cannot be read as an .xlsx workbook ({error})."
+        ) from error
     tables = []
     for sheet_name in workbook.sheet_names:
         rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)

@@ -69,3 +69,13 @@
 {% macro crm_blank_to_null(column) -%}
     nullif(trim({{ column }}), '')
 {%- endmacro %}
+
+
+{#-
+    FLO's list-like category text as comma-delimited whole words: '[ERKEK, COCUK]' becomes
+    ',ERKEK,COCUK,' so that `like '%,COCUK,%'` matches COCUK and not AKTIFCOCUK.
+-#}
+{% macro crm_category_tokens(column) -%}
+    {%- set stripped = dbt.replace(dbt.replace(dbt.replace(column, "'['", "''"), "']'", "''"), "' '", "''") -%}
+    {{ dbt.concat(["','", stripped, "','"]) }}
+{%- endmacro %}

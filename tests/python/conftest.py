@@ -68,7 +68,11 @@ def run_dbt(tmp_path: Path) -> DbtRunner:
         if select:
             args += ["--select", select]
         args += extra or []
-        env = {**os.environ, "CRM_DUCKDB_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env = {
+            **os.environ,
+            "CRM_DUCKDB_PATH": str(database),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
         completed = subprocess.run(
             args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
         )

@@ -46,11 +46,12 @@ transaction_grid as (
         cohorts.acquisition_month,
         cohorts.cohort_size,
         months.calendar_month,
-        {{ dbt.datediff('cohorts.acquisition_month', 'months.calendar_month', 'month') }} as months_since_acquisition
+        {{ dbt.datediff('cohorts.acquisition_month', 'months.calendar_month', 'month') }}
+            as months_since_acquisition
     from cohorts
     inner join months
         on cohorts.dataset = months.dataset
-        and months.calendar_month >= cohorts.acquisition_month
+        and cohorts.acquisition_month <= months.calendar_month
     where cohorts.input_shape = 'transactions'
 ),
 

@@ -37,9 +37,10 @@ interests as (
         order_channel,
         last_order_channel,
         interested_in_categories,
-        -- '[ERKEK, COCUK]' -> ',ERKEK,COCUK,' so that a category matches as a whole word
-        {{ dbt.concat(["','", dbt.replace(dbt.replace(dbt.replace('coalesce(interested_in_categories, \'\')', "'['", "''"), "']'", "''"), "' '", "''"), "','"]) }}
-            as category_tokens
+        case
+            when interested_in_categories is not null
+                then {{ crm_category_tokens('interested_in_categories') }}
+        end as category_tokens
     from customer_summaries
 ),
 
@@ -61,13 +62,12 @@ final as (
         latest_countries.country,
         interests.order_channel,
         interests.last_order_channel,
-        interests.interested_in_categories,
-        {%- for category in ['KADIN', 'ERKEK', 'COCUK', 'AKTIFSPOR', 'AKTIFCOCUK'] %}
-        case
-            when interests.category_tokens is null then null
-            else interests.category_tokens like '%,{{ category }},%'
-        end as is_interested_in_{{ category | lower }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        interests.category_tokens like '%,KADIN,%' as is_interested_in_kadin,
+        interests.category_tokens like '%,ERKEK,%' as is_interested_in_erkek,
+        interests.category_tokens like '%,COCUK,%' as is_interested_in_cocuk,
+        interests.category_tokens like '%,AKTIFSPOR,%' as is_interested_in_aktifspor,
+        interests.category_tokens like '%,AKTIFCOCUK,%' as is_interested_in_aktifcocuk,
+        interests.interested_in_categories
     from customers
     left join latest_countries
         on customers.dataset = latest_countries.dataset

@@ -69,7 +69,8 @@ conversions as (
         cast({{ dbt.date_trunc('month', 'customers.first_order_at') }} as date) as acquisition_month,
         sum(
             case
-                when second_orders.ordered_at <= {{ dbt.dateadd('day', var('second_purchase_window_days'), 'customers.first_order_at') }}
+                when second_orders.ordered_at
+                    <= {{ dbt.dateadd('day', var('second_purchase_window_days'), 'customers.first_order_at') }}
                     then 1
                 else 0
             end
@@ -136,17 +137,36 @@ final as (
             as churned_customers,
         cast(orders as {{ dbt.type_bigint() }}) as orders,
         cast(revenue as {{ dbt.type_float() }}) as revenue,
-        cast(case when orders > 0 then revenue / orders end as {{ dbt.type_float() }}) as average_order_value,
-        cast(case when active_customers > 0 then 1.0 * new_customers / active_customers end as {{ dbt.type_float() }})
-            as acquisition_rate,
-        cast(case when previous_active_customers > 0 then 1.0 * retained_customers / previous_active_customers end as {{ dbt.type_float() }})
-            as retention_rate,
-        cast(case when previous_active_customers > 0 then 1.0 - 1.0 * retained_customers / previous_active_customers end as {{ dbt.type_float() }})
-            as churn_rate,
-        cast(case when previous_revenue > 0 then (revenue - previous_revenue) / previous_revenue end as {{ dbt.type_float() }})
-            as revenue_growth_rate,
-        cast(case when previous_active_customers > 0 then 1.0 * (active_customers - previous_active_customers) / previous_active_customers end as {{ dbt.type_float() }})
-            as active_customer_growth_rate,
+        cast(
+            case when orders > 0 then revenue / orders end as {{ dbt.type_float() }}
+        ) as average_order_value,
+        cast(
+            case when active_customers > 0 then 1.0 * new_customers / active_customers end
+            as {{ dbt.type_float() }}
+        ) as acquisition_rate,
+        cast(
+            case
+                when previous_active_customers > 0
+                    then 1.0 * retained_customers / previous_active_customers
+            end as {{ dbt.type_float() }}
+        ) as retention_rate,
+        cast(
+            case
+                when previous_active_customers > 0
+                    then 1.0 - 1.0 * retained_customers / previous_active_customers
+            end as {{ dbt.type_float() }}
+        ) as churn_rate,
+        cast(
+            case
+                when previous_revenue > 0 then (revenue - previous_revenue) / previous_revenue
+            end as {{ dbt.type_float() }}
+        ) as revenue_growth_rate,
+        cast(
+            case
+                when previous_active_customers > 0
+                    then 1.0 * (active_customers - previous_active_customers) / previous_active_customers
+            end as {{ dbt.type_float() }}
+        ) as active_customer_growth_rate,
         cast(
             case
                 when new_customers > 0 and is_conversion_window_complete

@@ -24,8 +24,7 @@ customer_interests as (
         dataset,
         customer_id,
         interested_in_categories,
-        {{ dbt.concat(["','", dbt.replace(dbt.replace(dbt.replace('interested_in_categories', "'['", "''"), "']'", "''"), "' '", "''"), "','"]) }}
-            as category_tokens
+        {{ crm_category_tokens('interested_in_categories') }} as category_tokens
     from customers
     where interested_in_categories is not null
 ),
