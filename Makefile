@@ -45,7 +45,7 @@ test-python: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CRM_DUCKDB_PATH=target/test.duckdb $(BIN)/sqlfluff lint models tests/dbt macros
+	CRM_DUCKDB_PATH=target/test.duckdb $(BIN)/sqlfluff lint models tests/dbt
 
 N ?= 1000000
 SEED ?= 42

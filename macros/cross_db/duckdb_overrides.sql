@@ -36,3 +36,17 @@
 {% macro duckdb__crm_sum_precise(expression) -%}
     fsum({{ expression }})
 {%- endmacro %}
+
+
+{#- True for a finite number (not NaN, not +/-infinity). -#}
+{% macro crm_is_finite(expression) -%}
+    {{ return(adapter.dispatch('crm_is_finite', 'crm_analytics')(expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_is_finite(expression) -%}
+    ({{ expression }} = {{ expression }} and abs({{ expression }}) < 1e308)
+{%- endmacro %}
+
+{% macro duckdb__crm_is_finite(expression) -%}
+    isfinite({{ expression }})
+{%- endmacro %}

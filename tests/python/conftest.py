@@ -36,13 +36,54 @@ class DbtResult:
 DbtRunner = Callable[..., DbtResult]
 
 
+def dbt_build(
+    work_dir: Path,
+    vars: dict[str, object] | None = None,
+    select: str | None = None,
+    command: str = "build",
+    extra: list[str] | None = None,
+) -> DbtResult:
+    """Run `dbt <command>` on the project with `vars`, into a database under `work_dir`.
+
+    Every call has its own target and log folders and database file, so builds never share
+    dbt state or a database with each other or with `make run`. Module-scoped fixtures call
+    this with a folder from tmp_path_factory to share one build between tests.
+    """
+    database = work_dir / "crm.duckdb"
+    args = [
+        DBT,
+        command,
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
+    if vars:
+        args += ["--vars", json.dumps(vars)]
+    if select:
+        args += ["--select", select]
+    args += extra or []
+    env = {
+        **os.environ,
+        "CRM_DUCKDB_PATH": str(database),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # with --select, run a test only when every model it reads was selected: the
+        # reconciliation test reads the quarantine marts, which a partial build may leave out
+        "DBT_INDIRECT_SELECTION": "buildable",
+    }
+    completed = subprocess.run(
+        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+
+
 @pytest.fixture
 def run_dbt(tmp_path: Path) -> DbtRunner:
-    """Run `dbt <command>` on the project with the given vars, into a database under tmp_path.
-
-    Each call uses its own target and log folders, so tests never share dbt state or a
-    database file with each other or with `make run`.
-    """
+    """`dbt_build` into this test's tmp_path."""
 
     def run(
         vars: dict[str, object] | None = None,
@@ -50,33 +91,7 @@ def run_dbt(tmp_path: Path) -> DbtRunner:
         command: str = "build",
         extra: list[str] | None = None,
     ) -> DbtResult:
-        database = tmp_path / "crm.duckdb"
-        args = [
-            DBT,
-            command,
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ]
-        if vars:
-            args += ["--vars", json.dumps(vars)]
-        if select:
-            args += ["--select", select]
-        args += extra or []
-        env = {
-            **os.environ,
-            "CRM_DUCKDB_PATH": str(database),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        completed = subprocess.run(
-            args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-        )
-        return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+        return dbt_build(tmp_path, vars, select, command, extra)
 
     return run
 

@@ -14,10 +14,7 @@ of online_retail_II.parquet) with analysis date 2010-12-11, and the FLO file wit
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import DBT, PROJECT_DIR, SHARED_DATA_DIR, DbtResult
+from conftest import SHARED_DATA_DIR, DbtResult, dbt_build
 
 pytestmark = pytest.mark.shared_data
 
@@ -80,35 +77,8 @@ EDGE_CUSTOMER = "13289"
 
 
 def build_project(directory: Path, dbt_vars: dict[str, object]) -> DbtResult:
-    """`dbt build` the whole project with `dbt_vars` into a database under `directory`.
-
-    The conftest fixture `run_dbt` is function-scoped; the builds here are shared by a module,
-    so this does the same thing with a module-scoped directory.
-    """
-    database = directory / "crm.duckdb"
-    args = [
-        DBT,
-        "build",
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(directory / "target"),
-        "--log-path",
-        str(directory / "logs"),
-        "--vars",
-        json.dumps(dbt_vars),
-    ]
-    env = {
-        **os.environ,
-        "CRM_DUCKDB_PATH": str(database),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-    )
-    result = DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+    """`dbt build` the whole project with `dbt_vars` into `directory`; it must succeed."""
+    result = dbt_build(directory, dbt_vars)
     assert result.returncode == 0, result.output[-5000:]
     return result
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DBT, FIXTURES_DIR, PROJECT_DIR, DbtResult
+from conftest import FIXTURES_DIR, DbtResult, dbt_build
 
 pytestmark = pytest.mark.dbt
 
@@ -30,42 +27,16 @@ VALID_SUMMARIES = INPUTS / "flo_valid.csv"
 SELECT_MARTS = "+datasets +quarantine_summary"
 
 
-def build_project(work_dir: Path, project_vars: dict[str, object], select: str) -> DbtResult:
-    """`dbt build` into work_dir (a module-scoped twin of conftest's run_dbt; no unit tests)."""
-    database = work_dir / "crm.duckdb"
-    args = [
-        DBT,
-        "build",
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        json.dumps(project_vars),
-        "--select",
-        select,
-        "--exclude-resource-type",
-        "unit_test",
-    ]
-    env = {
-        **os.environ,
-        "CRM_DUCKDB_PATH": str(database),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-    )
-    return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
-
-
 def successful_build(
     factory: pytest.TempPathFactory, name: str, project_vars: dict[str, object]
 ) -> DbtResult:
-    result = build_project(factory.mktemp(name), project_vars, SELECT_MARTS)
+    """`dbt build` of the marts into a fresh module-scoped folder (no unit tests); it must pass."""
+    result = dbt_build(
+        factory.mktemp(name),
+        project_vars,
+        select=SELECT_MARTS,
+        extra=["--exclude-resource-type", "unit_test"],
+    )
     if result.returncode != 0:
         pytest.fail(f"dbt build failed for {project_vars}:\n{result.output}")
     return result

@@ -6,15 +6,12 @@ README's and are also recomputed here with pyarrow/pandas, independently of the 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import DBT, PROJECT_DIR, SHARED_DATA_DIR, DbtResult
+from conftest import SHARED_DATA_DIR, DbtResult, dbt_build
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.dbt]
 
@@ -31,34 +28,12 @@ def data_file(name: str) -> Path:
 
 def build_project(work_dir: Path, project_vars: dict[str, object]) -> DbtResult:
     """`dbt build` of the marts that count rows, into work_dir (unit tests left out)."""
-    database = work_dir / "crm.duckdb"
-    args = [
-        DBT,
-        "build",
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        json.dumps(project_vars),
-        "--select",
-        "+datasets +quarantine_summary",
-        "--exclude-resource-type",
-        "unit_test",
-    ]
-    env = {
-        **os.environ,
-        "CRM_DUCKDB_PATH": str(database),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    result = dbt_build(
+        work_dir,
+        project_vars,
+        select="+datasets +quarantine_summary",
+        extra=["--exclude-resource-type", "unit_test"],
     )
-    result = DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
     if result.returncode != 0:
         pytest.fail(f"dbt build failed for {project_vars}:\n{result.output}")
     return result

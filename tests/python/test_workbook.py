@@ -8,17 +8,14 @@ inside a sheet (which the course keeps, so the project keeps them too).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import DBT, PROJECT_DIR, DbtResult
+from conftest import DbtResult, dbt_build
 
 from crm_analytics.workbook import (
     META_COLUMNS,
@@ -291,34 +288,11 @@ def workbook_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtR
     work_dir = tmp_path_factory.mktemp("workbook")
     path = online_retail_workbook(work_dir / "online_retail_II.xlsx")
     project_vars = {"transactions_path": str(path), "customer_summaries_path": ""}
-    args = [
-        DBT,
-        "build",
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        json.dumps(project_vars),
-        "--select",
-        "+datasets +quarantine_summary",
-        "--exclude-resource-type",
-        "unit_test",
-    ]
-    env = {
-        **os.environ,
-        "CRM_DUCKDB_PATH": str(work_dir / "crm.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-    )
-    result = DbtResult(
-        completed.returncode, completed.stdout + completed.stderr, work_dir / "crm.duckdb"
+    result = dbt_build(
+        work_dir,
+        project_vars,
+        select="+datasets +quarantine_summary",
+        extra=["--exclude-resource-type", "unit_test"],
     )
     if result.returncode != 0:
         pytest.fail(f"dbt build on the workbook failed:\n{result.output}")

@@ -1,0 +1,38 @@
+"""Scores every distinct lifetime profile with the fitted models of its dataset.
+
+A thin adapter around crm_analytics.btyd.score_profiles. Horizons come in weeks (vars) and
+are converted to the models' time unit here; cltv_predictions joins the scores back to the
+customers in SQL.
+"""
+
+from crm_analytics.btyd import score_profiles
+
+DAYS_PER_WEEK = 7.0
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    time_unit_days = float(dbt.config.get("time_unit_days"))
+    week_horizon_weeks = float(dbt.config.get("week_horizon_weeks"))
+    month_horizon_weeks = float(dbt.config.get("month_horizon_weeks"))
+    quarter_horizon_weeks = float(dbt.config.get("quarter_horizon_weeks"))
+    cltv_horizon_months = int(dbt.config.get("cltv_horizon_months"))
+    monthly_discount_rate = float(dbt.config.get("monthly_discount_rate"))
+    weeks_per_month = float(dbt.config.get("weeks_per_month"))
+
+    units_per_week = DAYS_PER_WEEK / time_unit_days
+    profiles = dbt.ref("int_lifetime_profiles_counted").df()
+    parameters = dbt.ref("cltv_model_fits").df()
+    scores = score_profiles(
+        profiles.rename(columns={"customer_age": "T"}),
+        parameters,
+        horizons={
+            "expected_purchases_week": week_horizon_weeks * units_per_week,
+            "expected_purchases_month": month_horizon_weeks * units_per_week,
+            "expected_purchases_quarter": quarter_horizon_weeks * units_per_week,
+        },
+        clv_months=cltv_horizon_months,
+        monthly_discount_rate=monthly_discount_rate,
+        units_per_month=weeks_per_month * units_per_week,
+    )
+    return scores.rename(columns={"T": "customer_age"})
