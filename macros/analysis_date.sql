@@ -3,14 +3,20 @@
     'YYYY-MM-DD' date fails the build with a message that names the var and the value.
 -#}
 {% macro crm_analysis_date_literal() %}
-    {%- set value = var('analysis_date', none) -%}
+    {{ return(crm_date_var_literal('analysis_date')) }}
+{% endmacro %}
+
+
+{#- A date var ('YYYY-MM-DD' or null) as a SQL date literal; a bad value fails naming the var. -#}
+{% macro crm_date_var_literal(var_name) %}
+    {%- set value = var(var_name, none) -%}
     {%- if value is none or (value | string | trim) in ('', 'None', 'null') -%}
         {{ return('cast(null as date)') }}
     {%- endif -%}
     {%- set text = value | string | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
         {{ exceptions.raise_compiler_error(
-            "var analysis_date='" ~ text ~ "' is not a date in the form YYYY-MM-DD."
+            "var " ~ var_name ~ "='" ~ text ~ "' is not a date in the form YYYY-MM-DD."
         ) }}
     {%- endif -%}
     {%- set parts = text.split('-') -%}
@@ -18,7 +24,7 @@
     {%- set days_in_month = [31, 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
     {%- if month < 1 or month > 12 or day < 1 or day > days_in_month[month - 1] -%}
         {{ exceptions.raise_compiler_error(
-            "var analysis_date='" ~ text ~ "' is not a calendar date."
+            "var " ~ var_name ~ "='" ~ text ~ "' is not a calendar date."
         ) }}
     {%- endif -%}
     {{ return("cast('" ~ text ~ "' as date)") }}
@@ -43,3 +49,13 @@
         ) }}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- The condition that picks, in cltv_validation_summary, the model behind cltv_predictions. -#}
+{% macro crm_chosen_model_filter() -%}
+    {%- if var('transaction_model') == 'auto' -%}
+        is_selected
+    {%- else -%}
+        model = {{ crm_sql_string(var('transaction_model')) }}
+    {%- endif -%}
+{%- endmacro %}

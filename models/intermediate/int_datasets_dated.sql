@@ -2,6 +2,8 @@
     One row per dataset with its order-date span and the analysis date every mart uses:
     the analysis_date var when set, otherwise the dataset's last order date plus
     analysis_date_offset_days (2, as the course does: 2010-12-09 -> 2010-12-11).
+    The model validation splits the history at calibration_end_date: the var when set,
+    otherwise the analysis date minus holdout_days.
 -#}
 {{ crm_check_dataset_names() }}
 with
@@ -40,7 +42,7 @@ spans as (
     select * from summary_spans
 ),
 
-final as (
+analysis_dated as (
     select
         dataset,
         input_shape,
@@ -55,6 +57,16 @@ final as (
             else 'var'
         end as analysis_date_source
     from spans
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            {{ crm_date_var_literal('calibration_end_date') }},
+            cast({{ dbt.dateadd('day', -1 * var('holdout_days'), 'analysis_date') }} as date)
+        ) as calibration_end_date
+    from analysis_dated
 )
 
 select * from final

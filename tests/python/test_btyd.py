@@ -16,6 +16,7 @@ import lifetimes.datasets
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
 from crm_analytics import btyd
@@ -828,3 +829,523 @@ def test_score_profiles_refuses_bad_inputs(two_datasets: pd.DataFrame) -> None:
     bad = odd.assign(recency=odd["T"] + 1)
     with pytest.raises(ValueError, match=r"dataset 'odd'.*recency outside"):
         score(bad, parameters)
+
+
+# --------------------------------------------------------------------------------------------
+# Pareto/NBD and MBG/NBD: estimates, likelihoods, weights, fallbacks
+# --------------------------------------------------------------------------------------------
+
+PARETO_NBD_CDNOW = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}  # published
+
+
+def columns_of(frame: pd.DataFrame, *names: str) -> list[pd.Series]:
+    return [frame[name] for name in names]
+
+
+@pytest.fixture(scope="module")
+def cdnow_pareto_nbd(cdnow_distinct: pd.DataFrame) -> btyd.FitResult:
+    return btyd.fit_transaction_model(
+        "pareto_nbd",
+        *columns_of(cdnow_distinct, "frequency", "recency", "T", "customers"),
+        penalizer=0.0,
+    )
+
+
+def test_pareto_nbd_reproduces_the_published_cdnow_estimates(
+    cdnow: pd.DataFrame, cdnow_pareto_nbd: btyd.FitResult
+) -> None:
+    fit = cdnow_pareto_nbd
+    assert list(fit.params) == ["r", "alpha", "s", "beta"]
+    rounded = {name: round(fit.params[name], 3) for name in ("r", "alpha", "s")}
+    assert rounded == {"r": 0.553, "alpha": 10.578, "s": 0.606}
+    # the likelihood is flat along beta (standard error 6.2): the exact maximum is 11.668
+    assert fit.params["beta"] == pytest.approx(PARETO_NBD_CDNOW["beta"], abs=0.05)
+    assert round(fit.log_likelihood, 1) == -9595.0  # Fader and Hardie, note 008
+    assert (fit.model, fit.n_customers, fit.converged, fit.attempts, fit.message) == (
+        "pareto_nbd",
+        2357.0,
+        True,
+        1,
+        "converged",
+    )
+    # lifetimes' own Nelder-Mead fit (random start, tolerance 1e-4) gets no higher likelihood
+    np.random.seed(3)  # lifetimes draws its starting point from numpy's global generator
+    reference = lifetimes.ParetoNBDFitter(0.0).fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    reference_ll = btyd.pareto_nbd_log_likelihood(
+        reference.params_.to_dict(), cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    )
+    assert fit.log_likelihood >= reference_ll - 1e-9
+    assert max_relative_difference(list(fit.params.values()), reference.params_) < 2e-3
+
+
+def quad_pareto_nbd_log_likelihood(
+    params: dict[str, float], x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """Per-row Pareto/NBD log-likelihood by numerical integration over the death time.
+
+    The purchase rate integrates out in closed form; the lifetime is Pareto II (exponential
+    with a Gamma(s, beta) rate): alive at T, or dead at some tau in (t_x, T].
+    """
+    r, alpha, s, beta = (params[name] for name in ("r", "alpha", "s", "beta"))
+    head = np.exp(gammaln(r + x) - gammaln(r)) * alpha**r
+    values = []
+    for xi, ti, ai, hi in zip(x, t_x, age, head, strict=True):
+        alive = (alpha + ai) ** -(r + xi) * (beta / (beta + ai)) ** s
+        dead = quad(
+            lambda tau, xi=xi: (
+                (alpha + tau) ** -(r + xi) * s / beta * (beta / (beta + tau)) ** (s + 1)
+            ),
+            ti,
+            ai,
+            epsabs=0,
+            epsrel=1e-12,
+        )[0]
+        values.append(np.log(hi * (alive + dead)))
+    return np.array(values)
+
+
+def paper_mbgnbd_log_likelihood(
+    params: dict[str, float], x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """Per-row MBG/NBD log-likelihood in the form of Batislam et al. (2007)."""
+    r, alpha, a, b = (params[name] for name in ("r", "alpha", "a", "b"))
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+    alive = betaln(a, b + x + 1) - (r + x) * np.log(alpha + age)
+    dead = betaln(a + 1, b + x) - (r + x) * np.log(alpha + t_x)
+    return head + np.logaddexp(alive, dead)
+
+
+def test_log_likelihoods_are_weighted_totals(
+    cdnow_distinct: pd.DataFrame, cdnow_pareto_nbd: btyd.FitResult
+) -> None:
+    x, t_x, age, weights = (
+        cdnow_distinct[name].to_numpy(dtype=float)
+        for name in ("frequency", "recency", "T", "customers")
+    )
+    params = cdnow_pareto_nbd.params
+    ours = btyd.pareto_nbd_log_likelihood(params, x, t_x, age, weights)
+    assert cdnow_pareto_nbd.log_likelihood == pytest.approx(ours, rel=1e-12)
+    # lifetimes divides the weighted total by the mean weight
+    scaled = lifetimes.ParetoNBDFitter._negative_log_likelihood(
+        np.array(list(params.values())), x, t_x, age, weights, 0.0
+    )
+    assert ours == pytest.approx(-scaled * weights.mean(), rel=1e-10)
+    assert ours != pytest.approx(-scaled, rel=0.1)
+    independent = quad_pareto_nbd_log_likelihood(params, x, t_x, age)
+    assert ours == pytest.approx(float(np.sum(weights * independent)), rel=1e-9)
+    assert btyd.transaction_log_likelihood(params, x, t_x, age, weights, "pareto_nbd") == ours
+
+    mbg = btyd.fit_transaction_model("mbgnbd", x, t_x, age, weights, penalizer=0.0)
+    paper = float(np.sum(weights * paper_mbgnbd_log_likelihood(mbg.params, x, t_x, age)))
+    assert mbg.log_likelihood == pytest.approx(paper, rel=1e-12)
+    reference = lifetimes.ModifiedBetaGeoFitter(0.0).fit(
+        cdnow_distinct["frequency"],
+        cdnow_distinct["recency"],
+        cdnow_distinct["T"],
+        weights=cdnow_distinct["customers"],
+    )
+    assert max_relative_difference(list(mbg.params.values()), reference.params_) < 1e-6
+    assert round(mbg.log_likelihood, 1) == -9582.1
+
+
+def newton_step(objective: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
+    """The Newton step -H^-1 g of ``objective`` at ``theta`` by central differences."""
+    n = theta.size
+    g, h = 1e-5, 1e-4
+    eye = np.eye(n)
+    gradient = np.array(
+        [
+            (objective(theta + g * eye[i]) - objective(theta - g * eye[i])) / (2 * g)
+            for i in range(n)
+        ]
+    )
+    hessian = np.array(
+        [
+            [
+                (
+                    objective(theta + h * (eye[i] + eye[j]))
+                    - objective(theta + h * (eye[i] - eye[j]))
+                    - objective(theta - h * (eye[i] - eye[j]))
+                    + objective(theta - h * (eye[i] + eye[j]))
+                )
+                / (4 * h * h)
+                for j in range(n)
+            ]
+            for i in range(n)
+        ]
+    )
+    return -np.linalg.solve(hessian, gradient)
+
+
+@pytest.mark.parametrize("penalizer", [0.0, 0.001])
+def test_weighted_pareto_nbd_fit_is_the_one_row_per_customer_optimum(
+    cdnow: pd.DataFrame, cdnow_distinct: pd.DataFrame, penalizer: float
+) -> None:
+    weighted = btyd.fit_transaction_model(
+        "pareto_nbd",
+        *columns_of(cdnow_distinct, "frequency", "recency", "T", "customers"),
+        penalizer=penalizer,
+        fallback_penalizers=(),
+    )
+    per_customer = btyd.fit_transaction_model(
+        "pareto_nbd",
+        *columns_of(cdnow, "frequency", "recency", "T"),
+        penalizer=penalizer,
+        fallback_penalizers=(),
+    )
+    for name in ("params", "standard_errors"):
+        ours, theirs = getattr(weighted, name), getattr(per_customer, name)
+        assert max_relative_difference(list(ours.values()), list(theirs.values())) < 1e-6
+    assert weighted.log_likelihood == pytest.approx(per_customer.log_likelihood, rel=1e-9)
+    assert (weighted.n_rows, per_customer.n_rows) == (len(cdnow_distinct), len(cdnow_distinct))
+
+    # lifetimes' objective on one unweighted row per customer (its penalty is added to the total,
+    # ours to the mean: penalizer * n there is penalizer here), time rescaled to max(T) = 1
+    x, t_x, age = (cdnow[name].to_numpy(dtype=float) for name in ("frequency", "recency", "T"))
+    n, scale = x.size, 1 / age.max()
+    ones = np.ones(n)
+    to_scaled = np.array([1.0, scale, 1.0, scale])
+
+    def objective(theta: np.ndarray) -> float:
+        return lifetimes.ParetoNBDFitter._negative_log_likelihood(
+            np.exp(theta), x, t_x * scale, age * scale, ones, penalizer * n
+        )
+
+    estimate = np.array(list(weighted.params.values()))
+    step = newton_step(objective, np.log(estimate * to_scaled))
+    assert np.max(np.abs(step)) < 1e-6  # relative change of each parameter
+
+    def total_objective(theta: np.ndarray) -> float:  # raw parameters, model time unit
+        nll = lifetimes.ParetoNBDFitter._negative_log_likelihood(theta, x, t_x, age, ones, 0.0)
+        return nll + n * penalizer * float(np.sum((theta * to_scaled) ** 2))
+
+    expected_errors = numerical_standard_errors(total_objective, estimate)
+    assert max_relative_difference(list(weighted.standard_errors.values()), expected_errors) < 1e-3
+
+
+@pytest.mark.parametrize("penalizer", [0.0, 0.001])
+def test_weighted_mbgnbd_fit_equals_lifetimes_on_one_row_per_customer(
+    cdnow: pd.DataFrame, cdnow_distinct: pd.DataFrame, penalizer: float
+) -> None:
+    weighted = btyd.fit_transaction_model(
+        "mbgnbd",
+        *columns_of(cdnow_distinct, "frequency", "recency", "T", "customers"),
+        penalizer=penalizer,
+    )
+    per_customer = btyd.fit_transaction_model(
+        "mbgnbd", *columns_of(cdnow, "frequency", "recency", "T"), penalizer=penalizer
+    )
+    reference = lifetimes.ModifiedBetaGeoFitter(penalizer).fit(
+        cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    )
+    for fit in (weighted, per_customer):
+        assert (fit.model, fit.penalizer, fit.attempts) == ("mbgnbd", penalizer, 1)
+        assert max_relative_difference(list(fit.params.values()), reference.params_) < 1e-6
+        errors = list(fit.standard_errors.values())
+        assert max_relative_difference(errors, reference.standard_errors_) < 1e-6
+    assert weighted.log_likelihood == pytest.approx(per_customer.log_likelihood, rel=1e-9)
+
+
+def test_fit_bgnbd_is_fit_transaction_model(cdnow_distinct: pd.DataFrame) -> None:
+    columns = columns_of(cdnow_distinct, "frequency", "recency", "T", "customers")
+    assert btyd.fit_bgnbd(*columns) == btyd.fit_transaction_model("bgnbd", *columns)
+    with pytest.raises(ValueError, match="unknown transaction model 'nbd'"):
+        btyd.fit_transaction_model("nbd", *columns)
+
+
+@pytest.mark.parametrize(("model", "label"), [("pareto_nbd", "Pareto/NBD"), ("mbgnbd", "MBG/NBD")])
+def test_alternative_models_refuse_one_time_buyers_only(model: str, label: str) -> None:
+    with pytest.raises(btyd.ModelFitError, match=f"{label} model .* 'shop': no repeat") as raised:
+        btyd.fit_transaction_model(model, [0, 0], [0.0, 0.0], [5.0, 6.0], dataset="shop")
+    assert (raised.value.model, raised.value.attempts) == (model, 0)
+    with pytest.raises(btyd.ModelFitError, match="recency greater than T"):
+        btyd.fit_transaction_model(model, [1, 2], [3.0, 9.0], [5.0, 6.0])
+
+
+def test_pareto_nbd_boundary_estimates_and_non_convergence_fail_attempts(
+    monkeypatch: pytest.MonkeyPatch, cdnow_distinct: pd.DataFrame
+) -> None:
+    columns = columns_of(cdnow_distinct, "frequency", "recency", "T", "customers")
+    original = btyd._fit_pareto_nbd
+    calls = []
+
+    def collapse_once(*args: object) -> tuple[dict[str, float], dict[str, float]]:
+        params, errors = original(*args)
+        calls.append(args[-1])
+        if len(calls) == 1:
+            params = {**params, "s": 1e-12}
+        return params, errors
+
+    monkeypatch.setattr(btyd, "_fit_pareto_nbd", collapse_once)
+    fit = btyd.fit_transaction_model(
+        "pareto_nbd", *columns, penalizer=0.0, fallback_penalizers=(0.01,)
+    )
+    assert calls == [0.0, 0.01]
+    assert (fit.attempts, fit.penalizer) == (2, 0.01)
+    assert fit.message == (
+        "retried with penalizer 0.01 after: penalizer 0: degenerate estimate at the boundary: "
+        "s=1e-12"
+    )
+    monkeypatch.setattr(btyd, "_fit_pareto_nbd", original)
+    monkeypatch.setitem(btyd.PARETO_NBD_NELDER_MEAD_OPTIONS, "maxiter", 5)
+    with pytest.raises(btyd.ModelFitError) as raised:
+        btyd.fit_transaction_model("pareto_nbd", *columns, penalizer=0.0, fallback_penalizers=(1,))
+    assert raised.value.reasons == (
+        "penalizer 0: the optimiser did not converge "
+        "(scipy: Maximum number of iterations has been exceeded.)",
+        "penalizer 1: the optimiser did not converge "
+        "(scipy: Maximum number of iterations has been exceeded.)",
+    )
+    assert raised.value.attempts == 2
+    assert str(raised.value).startswith("Pareto/NBD model cannot be fitted: no attempt succeeded")
+
+
+def test_an_mbgnbd_estimate_at_the_boundary_fails_an_attempt(
+    monkeypatch: pytest.MonkeyPatch, cdnow_distinct: pd.DataFrame
+) -> None:
+    class CollapseFirst(lifetimes.ModifiedBetaGeoFitter):
+        calls = 0
+
+        def fit(self, *args: object, **kwargs: object) -> CollapseFirst:
+            super().fit(*args, **kwargs)
+            type(self).calls += 1
+            if type(self).calls == 1:
+                self.params_["b"] = 1e9
+            return self
+
+    monkeypatch.setattr(btyd, "ModifiedBetaGeoFitter", CollapseFirst)
+    columns = columns_of(cdnow_distinct, "frequency", "recency", "T", "customers")
+    fit = btyd.fit_transaction_model("mbgnbd", *columns, penalizer=0.001, fallback_penalizers=(0,))
+    assert (fit.attempts, fit.penalizer) == (2, 0.0)
+    assert fit.message == (
+        "retried with penalizer 0 after: penalizer 0.001: degenerate estimate at the boundary: "
+        "b=1e+09"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Predictions of the three transaction models
+# --------------------------------------------------------------------------------------------
+
+LIFETIMES_FITTERS = {
+    "bgnbd": lifetimes.BetaGeoFitter,
+    "pareto_nbd": lifetimes.ParetoNBDFitter,
+    "mbgnbd": lifetimes.ModifiedBetaGeoFitter,
+}
+CDNOW_PARAMS = {
+    "bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    "pareto_nbd": PARETO_NBD_CDNOW,
+    "mbgnbd": {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
+}
+
+
+def lifetimes_model(model: str, params: dict[str, float]) -> object:
+    fitter = LIFETIMES_FITTERS[model]()
+    fitter.params_ = pd.Series(params)
+    fitter.predict = fitter.conditional_expected_number_of_purchases_up_to_time  # set by fit()
+    return fitter
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")
+@pytest.mark.parametrize("model", btyd.TRANSACTION_MODELS)
+def test_transaction_model_predictions_equal_lifetimes(
+    cdnow_profiles: pd.DataFrame, model: str
+) -> None:
+    params = CDNOW_PARAMS[model]
+    reference = lifetimes_model(model, params)
+    frequency, recency, age, monetary = columns_of(
+        cdnow_profiles, "frequency", "recency", "T", "monetary_value"
+    )
+    differences = {
+        "probability_alive": max_relative_difference(
+            btyd.probability_alive(params, frequency, recency, age, model),
+            reference.conditional_probability_alive(frequency, recency, age),
+        )
+    }
+    for horizon in (1.0, 4.0, 12.0, 52.0):
+        differences[f"expected_purchases({horizon})"] = max_relative_difference(
+            btyd.expected_purchases(params, horizon, frequency, recency, age, model),
+            reference.conditional_expected_number_of_purchases_up_to_time(
+                horizon, frequency, recency, age
+            ),
+        )
+    times = np.array([0.1, 1.0, 4.0, 39.0, 78.0, 520.0])
+    differences["since_acquisition"] = max_relative_difference(
+        btyd.expected_purchases_since_acquisition(params, times, model),
+        reference.expected_number_of_purchases_up_to_time(times),
+    )
+    gg_params = {"p": 6.25, "q": 3.74, "v": 15.44}
+    gamma_gamma = lifetimes.GammaGammaFitter()
+    gamma_gamma.params_ = pd.Series(gg_params)
+    differences["clv"] = max_relative_difference(
+        btyd.customer_lifetime_value(
+            params, gg_params, frequency, recency, age, monetary, 12, 0.01, model=model
+        ),
+        gamma_gamma.customer_lifetime_value(
+            reference, frequency, recency, age, monetary, time=12, discount_rate=0.01, freq="W"
+        ),
+    )
+    if model != "pareto_nbd":  # lifetimes has P(X(t) = n) for BG/NBD and MBG/NBD only
+        for t in (5.0, 27.0, 38.86):
+            for n in range(8):
+                differences[f"P(X({t}) = {n})"] = max_relative_difference(
+                    btyd.probability_of_repeat_purchases(params, t, n, model),
+                    [reference.probability_of_n_purchases_up_to_time(t, n)],
+                )
+    assert max(differences.values()) < 1e-9, differences
+    # horizons broadcast with the customers
+    horizons = np.linspace(0.0, 52.0, len(frequency))
+    by_row = btyd.expected_purchases(params, horizons, frequency, recency, age, model)
+    one_by_one = [
+        btyd.expected_purchases(params, h, f, t_x, t, model)[0]
+        for h, f, t_x, t in list(zip(horizons, frequency, recency, age, strict=True))[::97]
+    ]
+    assert by_row[::97] == pytest.approx(one_by_one, rel=1e-12)
+
+
+def quad_pareto_nbd_pmf(params: dict[str, float], t: float, n: int) -> float:
+    """P(X(t) = n) under Pareto/NBD by integrating the NBD count over the death time."""
+    r, alpha, s, beta = (params[name] for name in ("r", "alpha", "s", "beta"))
+
+    def nbd(u: float) -> float:
+        return float(
+            np.exp(gammaln(r + n) - gammaln(r) - gammaln(n + 1))
+            * (alpha / (alpha + u)) ** r
+            * (u / (alpha + u)) ** n
+        )
+
+    alive = nbd(t) * (beta / (beta + t)) ** s
+    dead = quad(lambda u: nbd(u) * s / beta * (beta / (beta + u)) ** (s + 1), 0, t, epsabs=1e-15)
+    return alive + dead[0]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        PARETO_NBD_CDNOW,
+        {"r": 0.553, "alpha": 12.0, "s": 0.606, "beta": 3.0},  # alpha > beta
+        {"r": 2.0, "alpha": 1.0, "s": 1.5, "beta": 1.0},  # alpha == beta
+        {"r": 0.3, "alpha": 2.0, "s": 3.0, "beta": 40.0},
+    ],
+)
+def test_pareto_nbd_purchase_count_probabilities_equal_numerical_integration(
+    params: dict[str, float],
+) -> None:
+    times = np.array([0.5, 5.0, 38.86, 200.0])
+    counts = np.arange(10)
+    ours = btyd.probability_of_repeat_purchases(
+        params, times[:, np.newaxis], counts[np.newaxis, :], "pareto_nbd"
+    )
+    assert ours.shape == (4, 10)
+    expected = np.array([[quad_pareto_nbd_pmf(params, t, n) for n in counts] for t in times])
+    assert np.max(np.abs(ours - expected)) < 1e-13
+    big = expected > 1e-6
+    assert max_relative_difference(ours[big], expected[big]) < 1e-9
+
+
+def simulate_repeat_purchases(
+    model: str, params: dict[str, float], age: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """X(T) for customers of ages ``age`` drawn from the model's story (not from lifetimes)."""
+    rate = rng.gamma(params["r"], 1 / params["alpha"], age.size)
+    if model == "pareto_nbd":
+        lifetime = rng.exponential(1 / rng.gamma(params["s"], 1 / params["beta"], age.size))
+        return rng.poisson(rate * np.minimum(lifetime, age))
+    dropout = rng.beta(params["a"], params["b"], age.size)
+    # purchases made before dropping out: BG/NBD can drop out after each repeat purchase
+    # (1, 2, ...), MBG/NBD also right after the first purchase (0, 1, ...)
+    possible = rng.geometric(dropout) - (model == "mbgnbd")
+    return np.minimum(rng.poisson(rate * age), possible)
+
+
+@pytest.mark.parametrize("model", btyd.TRANSACTION_MODELS)
+def test_purchase_count_probabilities_match_a_simulation(model: str) -> None:
+    params = CDNOW_PARAMS[model]
+    rng = np.random.default_rng(20240611)
+    draws = 400_000
+    for t in (2.0, 38.86):
+        simulated = simulate_repeat_purchases(model, params, np.full(draws, t), rng)
+        counts = np.arange(8)
+        expected = btyd.probability_of_repeat_purchases(params, t, counts, model)
+        observed = np.array([np.mean(simulated == n) for n in counts])
+        error = np.sqrt(expected * (1 - expected) / draws)
+        assert np.all(np.abs(observed - expected) < 5 * error + 1e-6), (t, observed, expected)
+        mean = btyd.expected_purchases_since_acquisition(params, t, model)[0]
+        assert abs(simulated.mean() - mean) < 5 * simulated.std() / np.sqrt(draws)
+    assert btyd.probability_of_repeat_purchases(params, 0.0, [0, 1, 2], model).tolist() == [1, 0, 0]
+    assert btyd.expected_purchases_since_acquisition(params, [0.0], model).tolist() == [0.0]
+    with pytest.raises(ValueError, match="n must be integers"):
+        btyd.probability_of_repeat_purchases(params, 1.0, 1.5, model)
+
+
+def test_mbgnbd_and_pareto_nbd_one_time_buyers_may_be_dead() -> None:
+    mbg, pareto = CDNOW_PARAMS["mbgnbd"], CDNOW_PARAMS["pareto_nbd"]
+    # MBG/NBD: a customer can drop out right after the first purchase (probability a/(a+b))
+    assert btyd.probability_alive(mbg, 0, 0, 0, "mbgnbd")[0] == pytest.approx(
+        mbg["b"] / (mbg["a"] + mbg["b"]), rel=1e-12
+    )
+    assert btyd.probability_alive(pareto, 0, 0, 0, "pareto_nbd").tolist() == [1.0]
+    assert btyd.probability_alive(pareto, [0, 3], [0, 20.0], [30.0, 20.0], "pareto_nbd")[
+        1
+    ] == pytest.approx(1.0, abs=1e-15)
+    assert btyd.probability_alive(pareto, 0, 0, 30.0, "pareto_nbd")[0] < 1
+    for model, params in (("mbgnbd", mbg), ("pareto_nbd", pareto)):
+        for horizon in (1.0, 12.0):
+            new = btyd.expected_purchases(params, horizon, 0, 0, 0, model)[0]
+            assert new == pytest.approx(
+                btyd.expected_purchases_since_acquisition(params, horizon, model)[0], rel=1e-12
+            )
+    # Pareto/NBD at s = 1: the limit of the closed form
+    near = [{**pareto, "s": 1 + d} for d in (-1e-7, 1e-7)]
+    at_one = btyd.expected_purchases_since_acquisition({**pareto, "s": 1.0}, 39.0, "pareto_nbd")
+    around = [btyd.expected_purchases_since_acquisition(p, 39.0, "pareto_nbd") for p in near]
+    assert at_one[0] == pytest.approx(np.mean(around), rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables with another transaction model
+# --------------------------------------------------------------------------------------------
+
+
+def test_fit_models_and_score_profiles_with_pareto_nbd(two_datasets: pd.DataFrame) -> None:
+    odd = two_datasets[two_datasets["dataset"] == "odd"]
+    inputs = model_inputs(odd)
+    parameters = btyd.fit_models(
+        *inputs, 0.0, GAMMA_GAMMA_PENALIZER, transaction_model="pareto_nbd"
+    )
+    assert list(parameters.columns) == list(btyd.PARAMETER_COLUMNS)
+    assert parameters[["model", "parameter"]].values.tolist() == [
+        ["pareto_nbd", "r"],
+        ["pareto_nbd", "alpha"],
+        ["pareto_nbd", "s"],
+        ["pareto_nbd", "beta"],
+        ["gamma_gamma", "p"],
+        ["gamma_gamma", "q"],
+        ["gamma_gamma", "v"],
+    ]
+    bgnbd_table = inputs[0]
+    direct = btyd.fit_transaction_model(
+        "pareto_nbd",
+        *columns_of(bgnbd_table, "frequency", "recency", "T", "customers"),
+        penalizer=0.0,
+    )
+    pareto = parameters[parameters["model"] == "pareto_nbd"].set_index("parameter")["estimate"]
+    assert pareto.to_dict() == direct.params
+
+    profiles = odd.drop_duplicates()
+    scores = score(profiles, parameters)
+    columns = columns_of(profiles, "frequency", "recency", "T")
+    assert scores["probability_alive"].to_numpy() == pytest.approx(
+        btyd.probability_alive(direct.params, *columns, "pareto_nbd"), rel=1e-12
+    )
+    assert scores["expected_purchases_month"].to_numpy() == pytest.approx(
+        btyd.expected_purchases(direct.params, 4.0, *columns, "pareto_nbd"), rel=1e-12
+    )
+    one_time = scores[scores["frequency"] == 0]
+    assert (one_time["probability_alive"] < 1).all()  # unlike BG/NBD
+
+    both = pd.concat([parameters, btyd.fit_models(*inputs, 0.0, GAMMA_GAMMA_PENALIZER).iloc[:4]])
+    with pytest.raises(ValueError, match=r"several transaction models \['bgnbd', 'pareto_nbd'\]"):
+        score(profiles, both)
+    with pytest.raises(ValueError, match="unknown transaction model 'pnbd'"):
+        btyd.fit_models(*inputs, 0.0, 0.0, transaction_model="pnbd")

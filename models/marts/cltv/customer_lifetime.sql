@@ -11,8 +11,8 @@
 -#}
 with
 
-capped_lines as (
-    select * from {{ ref('int_invoice_lines_capped') }}
+purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 customer_summaries as (
@@ -21,19 +21,6 @@ customer_summaries as (
 
 dated_datasets as (
     select * from {{ ref('int_datasets_dated') }}
-),
-
-purchase_days as (
-    select
-        capped_lines.dataset,
-        capped_lines.customer_id,
-        cast(capped_lines.ordered_at as date) as purchase_date,
-        {{ crm_sum_precise('capped_lines.line_revenue') }} as day_revenue
-    from capped_lines
-    inner join dated_datasets
-        on capped_lines.dataset = dated_datasets.dataset
-    where cast(capped_lines.ordered_at as date) <= dated_datasets.analysis_date
-    group by capped_lines.dataset, capped_lines.customer_id, cast(capped_lines.ordered_at as date)
 ),
 
 numbered_days as (

@@ -1,0 +1,20 @@
+"""Each validation model's expected cumulative repeat purchases, by week, of one customer
+acquired on a given day of the period. A thin adapter around
+crm_analytics.validation.tracking_expectations; cltv_validation_tracking weights and sums
+them in SQL."""
+
+from crm_analytics.validation import tracking_expectations
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    time_unit_days = float(dbt.config.get("time_unit_days"))
+    births = dbt.ref("int_validation_birth_inputs_counted").df()
+    fits = dbt.ref("cltv_validation_fits").df()
+    weeks = births[["dataset", "period_weeks"]].drop_duplicates()
+    return tracking_expectations(
+        births[["dataset", "birth_offset_days"]],
+        weeks.rename(columns={"period_weeks": "weeks"}),
+        fits,
+        time_unit_days=time_unit_days,
+    )
