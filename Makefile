@@ -6,17 +6,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup run build test test-dbt test-python lint sample bench clean lock
+.PHONY: help setup browser run build publish report docs test test-dbt check-docs test-python lint sample bench clean lock
 
 help:
-	@echo "make run     set up the environment and dbt build the embedded sample into crm.duckdb"
-	@echo "make test    set up, then every test: dbt build (data + unit tests), pytest, lint"
-	@echo "make sample  write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
-	@echo "make lint    sqlfluff (dbt templater, duckdb dialect) and ruff"
-	@echo "make clean   remove the environment, target/ and the database file"
+	@echo "make run      set up the environment, dbt build the embedded sample into crm.duckdb, publish it"
+	@echo "make test     set up, then every test: dbt build (data + unit tests), docs check, pytest, lint"
+	@echo "make publish  copy the last build's public marts to published/ (read-only DuckDB + Parquet) for BI tools"
+	@echo "make report   write reports/crm_report.html from the published marts"
+	@echo "make docs     generate the dbt docs site and serve it on http://127.0.0.1:8080"
+	@echo "make sample   write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
+	@echo "make lint     sqlfluff (dbt templater, duckdb dialect) and ruff"
+	@echo "make clean    remove the environment, target/, published/ and the database file"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,18 +30,40 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'crm_analytics_project.pth').write_text('$(CURDIR)\\n')"
 	touch $(STAMP)
 
+# Debian's Chromium, for the browser tests of the docs site and the report
+browser:
+	@test -x /usr/bin/chromium || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium )
+
 setup: $(STAMP)
 
+# publishes only after a successful build (make stops at the first failing line)
 run: setup
 	$(DBT) build $(DBT_FLAGS)
+	$(BIN)/python -m crm_analytics.publish
 
 build: run
 
-test: setup test-dbt test-python lint
+publish: setup
+	$(BIN)/python -m crm_analytics.publish
+
+report: setup
+	$(BIN)/python -m crm_analytics.report
+
+docs: setup
+	$(DBT) docs generate $(DBT_FLAGS)
+	@echo "dbt docs on http://127.0.0.1:8080 (Ctrl+C to stop)"
+	$(DBT) docs serve $(DBT_FLAGS) --host 127.0.0.1 --port 8080 --no-browser
+
+test: setup browser test-dbt check-docs test-python lint
 
 # A separate database file, so the tests never clobber (or wait on) the one `make run` wrote.
 test-dbt: setup
 	CRM_DUCKDB_PATH=target/test.duckdb $(DBT) build $(DBT_FLAGS)
+
+# manifest + catalog of the test database, then the documentation / primary-key check
+check-docs: setup
+	CRM_DUCKDB_PATH=target/test.duckdb $(DBT) docs generate $(DBT_FLAGS)
+	$(BIN)/python scripts/check_docs.py
 
 test-python: setup
 	$(BIN)/pytest
@@ -61,4 +87,4 @@ lock:
 	  /tmp/crm-lock-venv/bin/pip freeze ) > requirements.txt
 
 clean:
-	rm -rf $(VENV) target dbt_packages logs crm.duckdb crm.duckdb.wal
+	rm -rf $(VENV) target dbt_packages logs crm.duckdb crm.duckdb.wal published reports
