@@ -18,7 +18,7 @@ holdout_predictions as (
 customer_predictions as (
     select
         validation_customers.dataset,
-        holdout_predictions.model,
+        cast(holdout_predictions.model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
         validation_customers.customer_id,
         validation_customers.holdout_purchases,
         holdout_predictions.expected_holdout_purchases,

@@ -29,15 +29,18 @@ actual_counts as (
 
 expected_counts as (
     select
-        probabilities.dataset,
-        probabilities.model,
+        cast(probabilities.dataset as {{ dbt.type_string() }}) as dataset,
+        cast(probabilities.model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
         probabilities.repeat_purchases as bucket_order,
         sum(probabilities.probability * age_inputs.customers) as expected_customers
     from probabilities
     inner join age_inputs
         on probabilities.dataset = age_inputs.dataset
         and probabilities.customer_age_days = age_inputs.customer_age_days
-    group by probabilities.dataset, probabilities.model, probabilities.repeat_purchases
+    group by
+        cast(probabilities.dataset as {{ dbt.type_string() }}),
+        cast(probabilities.model as {{ dbt.type_string() }}),
+        probabilities.repeat_purchases
 ),
 
 final as (

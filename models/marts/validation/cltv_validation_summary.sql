@@ -21,10 +21,12 @@ fits as (
     select * from {{ ref('cltv_validation_fits') }}
 ),
 
+-- explicit types: a Python model's empty output (no customer acquired by the calibration end)
+-- has no types of its own
 model_fits as (
     select
-        dataset,
-        model,
+        cast(dataset as {{ dbt.type_string() }}) as dataset,
+        cast(model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
         max(log_likelihood) as log_likelihood,
         max(n_parameters) as n_parameters,
         max(aic) as aic,
@@ -32,7 +34,7 @@ model_fits as (
         max(n_customers) as fit_customers,
         min(case when converged then 1 else 0 end) = 1 as converged,
         max(penalizer) as penalizer,
-        max(fit_message) as fit_message
+        cast(max(fit_message) as {{ dbt.type_string() }}) as fit_message
     from fits
     group by dataset, model
 ),
@@ -45,7 +47,7 @@ holdout_customers as (
 model_errors as (
     select
         holdout_customers.dataset,
-        holdout_predictions.model,
+        cast(holdout_predictions.model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
         count(*) as holdout_customers,
         avg(abs(holdout_predictions.expected_holdout_purchases - holdout_customers.holdout_purchases))
             as holdout_mae,

@@ -61,16 +61,19 @@ period_starts as (
 
 expected_weekly as (
     select
-        expectations.dataset,
-        expectations.model,
-        expectations.week,
+        cast(expectations.dataset as {{ dbt.type_string() }}) as dataset,
+        cast(expectations.model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
+        expectations.week,  -- noqa: RF04
         sum(expectations.expected_cumulative_repeat_purchases * birth_inputs.customers)
             as expected_cumulative_repeat_purchases
     from expectations
     inner join birth_inputs
         on expectations.dataset = birth_inputs.dataset
         and expectations.birth_offset_days = birth_inputs.birth_offset_days
-    group by expectations.dataset, expectations.model, expectations.week
+    group by
+        cast(expectations.dataset as {{ dbt.type_string() }}),
+        cast(expectations.model as {{ dbt.type_string() }}),
+        expectations.week
 ),
 
 combined as (
