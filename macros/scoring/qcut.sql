@@ -43,3 +43,18 @@
         + case when {{ expression }} > {{ prefix }}_{{ k }} then 1 else 0 end
     {%- endfor %})
 {%- endmacro %}
+
+
+{#-
+    The A..D quartile segment of `expression` (A = top quartile), from the edge columns of
+    crm_qcut_edges(expression, 4, prefix); null when the value is null.
+-#}
+{% macro crm_quartile_segment(expression, prefix) -%}
+    case
+        when {{ expression }} is null then null
+        when {{ crm_qcut_bin(expression, 4, prefix) }} = 1 then 'D'
+        when {{ crm_qcut_bin(expression, 4, prefix) }} = 2 then 'C'
+        when {{ crm_qcut_bin(expression, 4, prefix) }} = 3 then 'B'
+        else 'A'
+    end
+{%- endmacro %}

@@ -40,9 +40,10 @@ def purchases() -> pd.DataFrame:
     return cdnow_purchases()
 
 
-@pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory, purchases: pd.DataFrame) -> DbtResult:
-    folder = tmp_path_factory.mktemp("cdnow")
+def write_cdnow_lines(folder: Path) -> Path:
+    """The CDNOW sample as an invoice-lines CSV in `folder`: one line per purchase, quantity 1
+    at the purchase's dollar amount, customer = the file's 1-based index."""
+    purchases = cdnow_purchases()
     lines = pd.DataFrame(
         {
             "Invoice": [str(500000 + i) for i in range(len(purchases))],
@@ -57,8 +58,14 @@ def build(tmp_path_factory: pytest.TempPathFactory, purchases: pd.DataFrame) -> 
     )
     path = folder / "cdnow_lines.csv"
     lines.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
+    path = write_cdnow_lines(tmp_path_factory.mktemp("cdnow"))
     result = dbt_build(
-        folder,
+        path.parent,
         {
             "transactions_path": str(path),
             "transactions_dataset": "cdnow",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import DbtResult, dbt_build
-from test_cdnow import cdnow_purchases
+from test_cdnow import write_cdnow_lines
 
 # published conditional expectations by calibration frequency 0..6, 7+ (BG/NBD) and actuals
 PUBLISHED_EXPECTED = [0.225, 0.523, 1.044, 1.520, 2.164, 2.654, 3.504, 6.157]
@@ -17,24 +17,9 @@ PUBLISHED_ACTUAL = [0.237, 0.697, 1.393, 1.560, 2.532, 2.947, 3.862, 6.359]
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
-    folder = tmp_path_factory.mktemp("cdnow_validation")
-    purchases = cdnow_purchases()
-    lines = pd.DataFrame(
-        {
-            "Invoice": [str(500000 + i) for i in range(len(purchases))],
-            "StockCode": "CD",
-            "Description": "CDs",
-            "Quantity": 1,
-            "InvoiceDate": purchases["date"].dt.strftime("%Y-%m-%d 00:00:00"),
-            "Price": purchases["amount"],
-            "Customer ID": purchases["customer"],
-            "Country": "United States",
-        }
-    )
-    path = folder / "cdnow_lines.csv"
-    lines.to_csv(path, index=False)
+    path = write_cdnow_lines(tmp_path_factory.mktemp("cdnow_validation"))
     result = dbt_build(
-        folder,
+        path.parent,
         {
             "transactions_path": str(path),
             "transactions_dataset": "cdnow",

@@ -538,3 +538,39 @@ def test_tracking_cumulative_repeat_purchases_to_week_78(
     assert len(repeat_lines[["customer_id", "date"]].drop_duplicates()) == 4339
     assert len(repeat_lines) == 4520  # counting transactions (lines) instead
     assert len(tracked) - tracked["customer_id"].nunique() == 4562  # every line but the first
+
+
+def test_a_model_with_non_finite_predictions_is_left_out_not_averaged(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the 2009-2010 Online Retail II calibration fit: a + b < 1, so the hypergeometric function
+    # in BG/NBD's conditional expectation meets a pole for some customers without repeats
+    fits = pd.DataFrame(
+        {
+            "dataset": "retail",
+            "model": "bgnbd",
+            "parameter": ["r", "alpha", "a", "b"],
+            "estimate": [0.77, 9.61, 0.002847, 0.203828],
+            "converged": True,
+        }
+    )
+    profiles = pd.DataFrame(
+        {
+            "dataset": "retail",
+            "frequency": [0.0, 0.0],
+            "recency": [0.0, 0.0],
+            "T": [1.0, 30.0],
+            "duration_holdout": [13.0, 13.0],
+        }
+    )
+    raw = btyd.expected_purchases(
+        dict(zip(fits["parameter"], fits["estimate"], strict=True)),
+        13.0,
+        profiles["frequency"],
+        profiles["recency"],
+        profiles["T"],
+    )
+    assert not np.isfinite(raw).all()  # the premise: the model itself gives a NaN here
+    predictions = validation.holdout_predictions(profiles, fits)
+    assert predictions.empty
+    assert "non-finite expected_holdout_purchases" in capsys.readouterr().err

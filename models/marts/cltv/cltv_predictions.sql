@@ -60,12 +60,7 @@ final as (
         cast(joined.expected_purchases_quarter as {{ dbt.type_float() }}) as expected_purchases_quarter,
         cast(joined.expected_average_profit as {{ dbt.type_float() }}) as expected_average_profit,
         cast(joined.clv as {{ dbt.type_float() }}) as clv,
-        case
-            when {{ crm_qcut_bin('joined.clv', 4, 'edges.clv_edge') }} = 1 then 'D'
-            when {{ crm_qcut_bin('joined.clv', 4, 'edges.clv_edge') }} = 2 then 'C'
-            when {{ crm_qcut_bin('joined.clv', 4, 'edges.clv_edge') }} = 3 then 'B'
-            else 'A'
-        end as cltv_segment
+        {{ crm_quartile_segment('joined.clv', 'edges.clv_edge') }} as cltv_segment
     from joined
     inner join edges
         on joined.dataset = edges.dataset

@@ -72,13 +72,7 @@ final as (
         cast(with_cltv.profit_margin as {{ dbt.type_float() }}) as profit_margin,
         cast(with_cltv.customer_value as {{ dbt.type_float() }}) as customer_value,
         cast(with_cltv.cltv as {{ dbt.type_float() }}) as cltv,
-        case
-            when with_cltv.cltv is null then null
-            when {{ crm_qcut_bin('with_cltv.cltv', 4, 'edges.cltv_edge') }} = 1 then 'D'
-            when {{ crm_qcut_bin('with_cltv.cltv', 4, 'edges.cltv_edge') }} = 2 then 'C'
-            when {{ crm_qcut_bin('with_cltv.cltv', 4, 'edges.cltv_edge') }} = 3 then 'B'
-            else 'A'
-        end as cltv_segment
+        {{ crm_quartile_segment('with_cltv.cltv', 'edges.cltv_edge') }} as cltv_segment
     from with_cltv
     inner join edges
         on with_cltv.dataset = edges.dataset
