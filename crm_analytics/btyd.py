@@ -257,12 +257,14 @@ def mbgnbd_log_likelihood(
     As BG/NBD, plus the dropout right after the first purchase, so one-time buyers also have a
     dropout term. Times are in the model unit.
     """
-    r, alpha, a, b = _unpack(params, MBGNBD_PARAMETERS, MBGNBD)
-    x, t_x, age = _broadcast(frequency, recency, T)
-    w = np.ones_like(x) if weights is None else _broadcast(weights, x)[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_row = _mbgnbd_log_likelihood_rows(r, alpha, a, b, x, t_x, age)
-    return float(np.sum(w * per_row))
+    return _weighted_total(
+        _mbgnbd_log_likelihood_rows,
+        _unpack(params, MBGNBD_PARAMETERS, MBGNBD),
+        frequency,
+        recency,
+        T,
+        weights,
+    )
 
 
 def pareto_nbd_log_likelihood(
@@ -278,11 +280,29 @@ def pareto_nbd_log_likelihood(
     divides the weighted total by the *mean* weight (not the sum): this function returns the
     total itself.
     """
-    r, alpha, s, beta = _unpack(params, PARETO_NBD_PARAMETERS, PARETO_NBD)
+    return _weighted_total(
+        _pareto_nbd_log_likelihood_rows,
+        _unpack(params, PARETO_NBD_PARAMETERS, PARETO_NBD),
+        frequency,
+        recency,
+        T,
+        weights,
+    )
+
+
+def _weighted_total(
+    rows: Callable[..., FloatArray],
+    params: tuple[float, ...],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,  # noqa: N803 (the literature's name)
+    weights: ArrayLike | None,
+) -> float:
+    """Sum of ``rows(*params, x, t_x, T)`` (per-row log-likelihoods) weighted by customers."""
     x, t_x, age = _broadcast(frequency, recency, T)
     w = np.ones_like(x) if weights is None else _broadcast(weights, x)[0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_row = _pareto_nbd_log_likelihood_rows(r, alpha, s, beta, x, t_x, age)
+        per_row = rows(*params, x, t_x, age)
     return float(np.sum(w * per_row))
 
 
