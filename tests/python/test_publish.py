@@ -200,7 +200,7 @@ def write_manifest(folder: Path) -> Path:
             model_node("customers", "models/marts/crm/customers.sql"),
             model_node("datasets", "models/marts/core/datasets.sql"),
             model_node("cltv_validation_holdout", "models/marts/cltv/cltv_validation_holdout.sql"),
-            model_node("int_orders_aggregated", "models/intermediate/int_orders_aggregated.sql"),
+            model_node("int_orders_aggregated", "models/intermediate/crm/int_orders_aggregated.sql"),
             model_node("not_null_orders_id", "models/marts/crm/_crm__models.yml", "test"),
         ]
     )
