@@ -49,13 +49,3 @@
         ) }}
     {%- endif -%}
 {% endmacro %}
-
-
-{#- The condition that picks, in cltv_validation_summary, the model behind cltv_predictions. -#}
-{% macro crm_chosen_model_filter() -%}
-    {%- if var('transaction_model') == 'auto' -%}
-        is_selected
-    {%- else -%}
-        model = {{ crm_sql_string(var('transaction_model')) }}
-    {%- endif -%}
-{%- endmacro %}

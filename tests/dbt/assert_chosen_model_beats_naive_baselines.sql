@@ -11,10 +11,16 @@ summary as (
     select * from {{ ref('cltv_validation_summary') }}
 ),
 
+chosen_models as (
+    select * from {{ ref('int_transaction_models_chosen') }}
+),
+
 chosen as (
-    select *
+    select summary.*
     from summary
-    where {{ crm_chosen_model_filter() }}
+    inner join chosen_models
+        on summary.dataset = chosen_models.dataset
+        and summary.model = chosen_models.transaction_model
 ),
 
 final as (

@@ -670,7 +670,7 @@ def test_a_gamma_gamma_fit_with_q_below_one_everywhere_cannot_be_fitted() -> Non
 
 
 def model_inputs(profiles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The SQL side's int_bgnbd_inputs_counted and int_gamma_gamma_inputs_counted."""
+    """The SQL side's int_transaction_model_inputs_counted and int_gamma_gamma_inputs_counted."""
     bgnbd = profiles.groupby(["dataset", "frequency", "recency", "T"], as_index=False).agg(
         customers=("frequency", "size")
     )

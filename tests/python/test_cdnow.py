@@ -72,7 +72,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
             "customer_summaries_path": "",
             "analysis_date": CALIBRATION_END,
             "cap_outliers": False,
-            "bgnbd_penalizer": 0,
+            "transaction_model_penalizer": 0,
             "gamma_gamma_penalizer": 0,
         },
         select="+cltv_predictions +cltv_model_parameters",

@@ -27,7 +27,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
             "analysis_date": "1998-06-30",
             "calibration_end_date": "1997-09-30",
             "cap_outliers": False,
-            "bgnbd_penalizer": 0,
+            "transaction_model_penalizer": 0,
             "gamma_gamma_penalizer": 0,
         },
         select="+cltv_validation_summary +cltv_validation_by_frequency +cltv_validation_tracking "

@@ -56,7 +56,7 @@ def test_descriptive_marts_are_built(one_customer: DbtResult) -> None:
 
 def test_the_model_fit_stops_the_build_naming_the_dataset(one_customer: DbtResult) -> None:
     assert one_customer.returncode != 0
-    assert "cltv_model_fits" in one_customer.output
+    assert "int_btyd_models_fitted" in one_customer.output
     assert "online_retail" in one_customer.output
 
 

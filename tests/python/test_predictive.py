@@ -59,7 +59,7 @@ def recovery_build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
                 # the simulation observes through the end of this day (lifetimes' convention)
                 "analysis_date": synth.TRANSACTIONS_END.isoformat(),
                 "cap_outliers": False,
-                "bgnbd_penalizer": 0,
+                "transaction_model_penalizer": 0,
                 "gamma_gamma_penalizer": 0,
             },
             select="+cltv_model_parameters",

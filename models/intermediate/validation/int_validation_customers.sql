@@ -14,7 +14,7 @@ purchase_days as (
 ),
 
 customer_lifetime as (
-    select * from {{ ref('customer_lifetime') }}
+    select * from {{ ref('int_customer_lifetimes_summarized') }}
 ),
 
 dated_datasets as (

@@ -1,7 +1,7 @@
 with
 
 model_fits as (
-    select * from {{ ref('cltv_model_fits') }}
+    select * from {{ ref('int_btyd_models_fitted') }}
 ),
 
 final as (

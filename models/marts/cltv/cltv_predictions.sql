@@ -1,16 +1,16 @@
 {#-
     Predictions per customer: the scores of the customer's distinct lifetime profile (computed
-    once per profile by the Python model cltv_profile_predictions) joined back in SQL, plus the
+    once per profile by the Python model int_lifetime_profiles_scored) joined back in SQL, plus the
     CLV segment: quartiles of clv per dataset, pandas-qcut-exact, A (highest) .. D.
 -#}
 with
 
 customer_lifetime as (
-    select * from {{ ref('customer_lifetime') }}
+    select * from {{ ref('int_customer_lifetimes_summarized') }}
 ),
 
 profile_predictions as (
-    select * from {{ ref('cltv_profile_predictions') }}
+    select * from {{ ref('int_lifetime_profiles_scored') }}
 ),
 
 joined as (

@@ -12,7 +12,7 @@ validation_customers as (
 ),
 
 holdout_predictions as (
-    select * from {{ ref('cltv_validation_holdout_predictions') }}
+    select * from {{ ref('int_validation_holdout_profiles_scored') }}
 ),
 
 customer_predictions as (

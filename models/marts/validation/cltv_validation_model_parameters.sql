@@ -1,7 +1,7 @@
 with
 
 fits as (
-    select * from {{ ref('cltv_validation_fits') }}
+    select * from {{ ref('int_validation_models_fitted') }}
 ),
 
 final as (

@@ -15,7 +15,7 @@ age_inputs as (
 ),
 
 probabilities as (
-    select * from {{ ref('cltv_validation_period_probabilities') }}
+    select * from {{ ref('int_validation_repeat_probabilities_predicted') }}
 ),
 
 actual_counts as (

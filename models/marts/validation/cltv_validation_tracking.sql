@@ -17,7 +17,7 @@ birth_inputs as (
 ),
 
 expectations as (
-    select * from {{ ref('cltv_validation_tracking_expectations') }}
+    select * from {{ ref('int_validation_tracking_predicted') }}
 ),
 
 dated_datasets as (

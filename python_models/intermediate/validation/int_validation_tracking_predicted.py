@@ -10,7 +10,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     time_unit_days = float(dbt.config.get("time_unit_days"))
     births = dbt.ref("int_validation_birth_inputs_counted").df()
-    fits = dbt.ref("cltv_validation_fits").df()
+    fits = dbt.ref("int_validation_models_fitted").df()
     weeks = births[["dataset", "period_weeks"]].drop_duplicates()
     return tracking_expectations(
         births[["dataset", "birth_offset_days"]],

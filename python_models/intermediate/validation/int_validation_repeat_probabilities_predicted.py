@@ -8,7 +8,7 @@ from crm_analytics.validation import period_transaction_probabilities
 def model(dbt, session):
     dbt.config(materialized="table")
     ages = dbt.ref("int_validation_age_inputs_counted").df()
-    fits = dbt.ref("cltv_validation_fits").df()
+    fits = dbt.ref("int_validation_models_fitted").df()
     ages = ages[["dataset", "customer_age_days", "customer_age"]]
     probabilities = period_transaction_probabilities(
         ages.rename(columns={"customer_age": "T"}), fits, max_repeat=7

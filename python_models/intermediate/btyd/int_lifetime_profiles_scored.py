@@ -22,7 +22,7 @@ def model(dbt, session):
 
     units_per_week = DAYS_PER_WEEK / time_unit_days
     profiles = dbt.ref("int_lifetime_profiles_counted").df()
-    parameters = dbt.ref("cltv_model_fits").df()
+    parameters = dbt.ref("int_btyd_models_fitted").df()
     scores = score_profiles(
         profiles.rename(columns={"customer_age": "T"}),
         parameters,

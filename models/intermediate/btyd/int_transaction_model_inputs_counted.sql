@@ -6,7 +6,7 @@
 with
 
 customer_lifetime as (
-    select * from {{ ref('customer_lifetime') }}
+    select * from {{ ref('int_customer_lifetimes_summarized') }}
 ),
 
 final as (

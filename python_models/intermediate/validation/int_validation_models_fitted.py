@@ -10,7 +10,7 @@ from crm_analytics.validation import fit_validation_models
 def model(dbt, session):
     dbt.config(materialized="table")
     models = dbt.config.get("validation_models")
-    penalizer = dbt.config.get("bgnbd_penalizer")
+    penalizer = dbt.config.get("transaction_model_penalizer")
     fit_rows = dbt.ref("int_validation_fit_inputs_counted").df()
     return fit_validation_models(
         fit_rows[["dataset", "frequency", "recency", "customer_age", "customers"]].rename(

@@ -20,6 +20,6 @@ PROFILE_COLUMNS = [
 def model(dbt, session):
     dbt.config(materialized="table")
     profiles = dbt.ref("int_validation_holdout_inputs_counted").df()[PROFILE_COLUMNS]
-    fits = dbt.ref("cltv_validation_fits").df()
+    fits = dbt.ref("int_validation_models_fitted").df()
     predictions = holdout_predictions(profiles.rename(columns={"customer_age": "T"}), fits)
     return predictions.rename(columns={"T": "customer_age"})

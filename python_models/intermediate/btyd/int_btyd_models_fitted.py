@@ -1,0 +1,25 @@
+"""Fits each dataset's transaction model and Gamma-Gamma on the weighted distinct rows that
+SQL built.
+
+A thin adapter: which transaction model each dataset gets is decided in SQL
+(int_transaction_models_chosen); the fitting, the fallback penalizers and the error messages
+live in crm_analytics.btyd. The public, contracted view of this table is cltv_model_parameters.
+"""
+
+from crm_analytics.btyd import fit_models
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    transaction_model_penalizer = dbt.config.get("transaction_model_penalizer")
+    gamma_gamma_penalizer = dbt.config.get("gamma_gamma_penalizer")
+    transaction_inputs = dbt.ref("int_transaction_model_inputs_counted").df()
+    gamma_gamma_inputs = dbt.ref("int_gamma_gamma_inputs_counted").df()
+    chosen = dbt.ref("int_transaction_models_chosen").df()
+    return fit_models(
+        transaction_inputs.rename(columns={"customer_age": "T"}),
+        gamma_gamma_inputs,
+        bgnbd_penalizer=float(transaction_model_penalizer),
+        gamma_gamma_penalizer=float(gamma_gamma_penalizer),
+        transaction_model=dict(zip(chosen["dataset"], chosen["transaction_model"], strict=True)),
+    )
