@@ -4,7 +4,8 @@ DuckDB lets one process write a database file or many processes read it. A dashb
 keeps the build database open therefore makes the next ``dbt build`` fail, and a dashboard that
 reads the build database while dbt writes it could see half a build. So BI tools never read the
 build database: after a successful build, this module copies the public marts (the dbt models
-under ``models/marts/``, found in dbt's ``target/manifest.json``) to two read-only outputs:
+with ``access: public``, i.e. every model under ``models/marts/``, found in dbt's
+``target/manifest.json``) to two read-only outputs:
 
 ``<out>/crm.duckdb``
     A separate DuckDB file holding every mart plus a ``publication`` table
@@ -51,7 +52,9 @@ PUBLISHED_DATABASE = "crm.duckdb"
 PARQUET_LINK = "parquet"
 PARQUET_PREFIX = "parquet-"
 PUBLICATION_TABLE = "publication"
-MARTS_FOLDER = "models/marts/"
+# dbt's `access` config is the project's one definition of a public model (dbt_project.yml
+# gives it to every model under models/marts/).
+PUBLIC_ACCESS = "public"
 LOCK_FILE = ".publish.lock"
 DEFAULT_KEEP_PREVIOUS = 2
 # dbt statuses that mean the last invocation did not complete cleanly
@@ -108,7 +111,7 @@ def default_manifest_path() -> Path:
 
 
 def public_marts(manifest_path: Path | str) -> list[Mart]:
-    """The models under ``models/marts/`` in a dbt manifest, sorted by name."""
+    """The public models of a dbt manifest (dbt ``access: public``: the marts), sorted by name."""
     manifest_path = Path(manifest_path)
     if not manifest_path.is_file():
         raise PublishError(
@@ -121,8 +124,7 @@ def public_marts(manifest_path: Path | str) -> list[Mart]:
         raise PublishError(f"dbt manifest {manifest_path} cannot be read: {error}") from error
     marts = []
     for node in manifest.get("nodes", {}).values():
-        path = str(node.get("original_file_path", "")).replace("\\", "/")
-        if node.get("resource_type") != "model" or not path.startswith(MARTS_FOLDER):
+        if node.get("resource_type") != "model" or node.get("access") != PUBLIC_ACCESS:
             continue
         if node.get("config", {}).get("materialized") == "ephemeral":
             continue  # no relation in the database
@@ -140,7 +142,7 @@ def public_marts(manifest_path: Path | str) -> list[Mart]:
     if PUBLICATION_TABLE in names:
         raise PublishError(f"a mart may not be called {PUBLICATION_TABLE!r} (reserved)")
     if not marts:
-        raise PublishError(f"dbt manifest {manifest_path} has no model under {MARTS_FOLDER}")
+        raise PublishError(f"dbt manifest {manifest_path} has no public model (access: public)")
     return sorted(marts, key=lambda mart: mart.name)
 
 

@@ -6,14 +6,19 @@ from the same dbt invocation, `<target>/catalog.json` (written by `dbt docs gene
 
 - a model, seed, snapshot, source, macro (generic tests' macros included) or exposure of this
   project has no description, or a macro argument has none;
-- a column of a public model (one under models/marts/) has no description, or the public
-  model's documented columns differ from its actual columns (from catalog.json when present;
-  a contracted model's documented columns are its columns, dbt enforces that at build time);
+- a column of a public model (dbt `access: public`, which dbt_project.yml gives every model
+  under models/marts/ and no other) has no description, or the public model's documented
+  columns differ from its actual columns (from catalog.json when present; a contracted model's
+  documented columns are its columns, dbt enforces that at build time); a public model has no
+  enforced contract, or a model's access does not match its folder;
+- the lineage runs backwards: a model depends on a model of a later layer (staging, then
+  intermediate, then marts), so in particular no mart feeds a non-mart model;
 - a model has no primary-key test: the generic test `primary_key`, or `unique` and `not_null`
   on the same column;
 - an exposure has no owner or no upstream model;
 - the docs landing page (`{% docs __overview__ %}`) is missing or does not name a var of
-  dbt_project.yml.
+  dbt_project.yml;
+- README.md does not name a var of dbt_project.yml or a public model (in backticks).
 
 Otherwise prints a one-line summary and exits 0. Standard library only.
 
@@ -30,7 +35,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+PUBLIC_ACCESS = "public"
 PUBLIC_MODEL_DIR = "models/marts/"
+# The layers in lineage order; a model's layer is the first folder under models/ or
+# python_models/ (dbt Python models live in python_models/<layer>/...).
+LAYERS = ("staging", "intermediate", "marts")
 PRIMARY_KEY_TESTS = {"primary_key"}
 SIGNATURE = re.compile(r"{%-?\s*(?:macro|test)\s+\w+\s*\((.*?)\)\s*-?%}", re.DOTALL)
 VAR_LINE = re.compile(r"^  ([A-Za-z_][A-Za-z0-9_]*)\s*:")
@@ -151,10 +160,24 @@ def check_public_columns(manifest: dict, project: str, catalog: dict, report: Re
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or node.get("package_name") != project:
             continue
-        if not node["original_file_path"].startswith(PUBLIC_MODEL_DIR):
+        in_marts = node["original_file_path"].startswith(PUBLIC_MODEL_DIR)
+        public = node.get("access") == PUBLIC_ACCESS
+        if in_marts != public:
+            report.add(
+                where(node),
+                f"model {node['name']}: access '{node.get('access')}' but "
+                + (
+                    "it is a mart (marts are public)"
+                    if in_marts
+                    else "it is not under models/marts/"
+                ),
+            )
+        if not public:
             continue
         report.counts["public model"] += 1
         label = f"public model {node['name']}"
+        if not node.get("config", {}).get("contract", {}).get("enforced", False):
+            report.add(where(node), f"{label}: no enforced contract")
         columns = node.get("columns", {})
         for name, column in columns.items():
             report.counts["public column"] += 1
@@ -233,6 +256,56 @@ def check_overview(manifest: dict, project: str, project_dir: Path, report: Repo
             report.counts["var in the overview"] -= 1
 
 
+def layer_of(node: dict) -> str | None:
+    """The layer (staging, intermediate, marts) of a model, from its folder; None when none."""
+    parts = node.get("original_file_path", "").replace("\\", "/").split("/")
+    if len(parts) > 2 and parts[0] in ("models", "python_models") and parts[1] in LAYERS:
+        return parts[1]
+    return None
+
+
+def check_lineage(manifest: dict, project: str, report: Report) -> None:
+    """Every model reads only models of its own or an earlier layer."""
+    nodes = manifest["nodes"]
+    for node in nodes.values():
+        if node["resource_type"] != "model" or node.get("package_name") != project:
+            continue
+        layer = layer_of(node)
+        if layer is None:
+            report.add(where(node), f"model {node['name']}: not in a layer folder {LAYERS}")
+            continue
+        report.counts["model in a layer"] += 1
+        for parent_id in node.get("depends_on", {}).get("nodes", []):
+            parent = nodes.get(parent_id)
+            if not parent or parent["resource_type"] != "model":
+                continue
+            parent_layer = layer_of(parent)
+            if parent_layer and LAYERS.index(parent_layer) > LAYERS.index(layer):
+                report.add(
+                    where(node),
+                    f"model {node['name']} ({layer}) reads {parent['name']} ({parent_layer}): "
+                    "lineage must run staging -> intermediate -> marts",
+                )
+
+
+def check_readme(manifest: dict, project: str, project_dir: Path, report: Report) -> None:
+    """README.md names every var and every public model, in backticks."""
+    readme = project_dir / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    for name in project_vars(project_dir):
+        report.counts["var in the README"] += 1
+        if f"`{name}`" not in text:
+            report.add("README.md", f"var '{name}' of dbt_project.yml is not described")
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node.get("package_name") != project:
+            continue
+        if node.get("access") != PUBLIC_ACCESS:
+            continue
+        report.counts["public model in the README"] += 1
+        if f"`{node['name']}`" not in text:
+            report.add("README.md", f"public model '{node['name']}' is not described")
+
+
 def check(target: Path, project_dir: Path) -> Report:
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     project = manifest["metadata"].get("project_name") or "crm_analytics"
@@ -243,6 +316,8 @@ def check(target: Path, project_dir: Path) -> Report:
     check_primary_keys(manifest, project, report)
     check_exposures(manifest, project, report)
     check_overview(manifest, project, project_dir, report)
+    check_lineage(manifest, project, report)
+    check_readme(manifest, project, project_dir, report)
     return report
 
 
@@ -254,7 +329,10 @@ def summary(report: Report) -> str:
         f"{counts['public column']} columns of {counts['public model']} public models "
         f"({counts['public model compared with catalog']} compared with catalog.json); "
         f"{counts['model with a primary-key test']} models with a primary-key test; "
-        f"{counts['var in the overview']} vars in __overview__"
+        f"{counts['var in the overview']} vars in __overview__; "
+        f"{counts['model in a layer']} models in forward-only layers; README names "
+        f"{counts['var in the README']} vars and "
+        f"{counts['public model in the README']} public models"
     )
     return text + "".join(f"; {note}" for note in report.notes)
 

@@ -190,6 +190,9 @@ def model_node(name: str, path: str, resource_type: str = "model") -> tuple[str,
         "alias": name,
         "config": {"materialized": "table"},
     }
+    if resource_type == "model":
+        # as dbt_project.yml configures it: models under models/marts/ are public
+        node["access"] = "public" if path.startswith("models/marts/") else "protected"
     return unique_id, node
 
 

@@ -30,8 +30,12 @@ row_counts as (
     select
         dataset,
         count(*) as raw_rows,
-        sum(case when quarantine_reason is null then 1 else 0 end) as clean_rows,
-        sum(case when quarantine_reason is not null then 1 else 0 end) as quarantined_rows,
+        cast(
+            sum(case when quarantine_reason is null then 1 else 0 end) as {{ dbt.type_bigint() }}
+        ) as clean_rows,
+        cast(
+            sum(case when quarantine_reason is not null then 1 else 0 end) as {{ dbt.type_bigint() }}
+        ) as quarantined_rows,
         count(distinct case when quarantine_reason is null then customer_id end) as customers
     from row_statuses
     group by dataset
