@@ -201,8 +201,8 @@ def test_two_columns_meaning_the_same_fail_naming_both(run_dbt: DbtRunner):
 @pytest.mark.parametrize(
     ("analysis_date", "problem"),
     [
-        ("2021-13-01", "is not a calendar date"),
-        ("yesterday", "is not a date in the form YYYY-MM-DD"),
+        ("2021-13-01", "(text) is not allowed: expected a calendar date 'YYYY-MM-DD', or null."),
+        ("yesterday", "(text) is not allowed: expected a calendar date 'YYYY-MM-DD', or null."),
     ],
 )
 def test_invalid_analysis_date_fails_naming_the_var(

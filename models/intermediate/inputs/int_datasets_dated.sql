@@ -5,7 +5,8 @@
     The model validation splits the history at calibration_end_date: the var when set,
     otherwise the analysis date minus holdout_days.
 -#}
-{{ crm_check_dataset_names() }}
+{{ crm_check_vars() }}
+{{ config(post_hook="{{ crm_check_analysis_dates(this) }}") }}
 with
 
 invoice_lines as (
