@@ -8,13 +8,19 @@ with ``access: public``, i.e. every model under ``models/marts/``, found in dbt'
 ``target/manifest.json``) to two read-only outputs:
 
 ``<out>/crm.duckdb``
-    A separate DuckDB file holding every mart plus a ``publication`` table
-    (``build_id, published_at, mart, row_count``). It is written under a temporary name in the
-    same folder, checkpointed and closed, then renamed over the previous one with
-    ``os.replace`` (an atomic rename on POSIX). A connection opened before the rename keeps
-    reading the file it opened (the old inode) until it is closed; a connection opened after
-    it reads the new file. Nobody ever sees a half-written file, and a reader holding the
-    published file open never blocks the build (dbt writes the build database, not this one).
+    A relative symlink to ``<out>/crm-<build_id>.duckdb``, a separate DuckDB file holding
+    every mart plus a ``publication`` table (``build_id, published_at, mart, row_count,
+    dbt_invocation_id``). The file is written under a temporary name in the same folder,
+    checkpointed, closed and renamed to its versioned name; then the symlink is switched to it
+    atomically (a new symlink under a temporary name, renamed over the old one with
+    ``os.replace``). A connection opened before the switch keeps reading the file it opened;
+    a connection opened after it reads the new file - also inside a process that still holds
+    a connection to the old one: DuckDB shares an open database between the connections of a
+    process by its resolved path, and the versioned names keep two publications apart, where
+    one name replaced in place would hand the new connection the old, still open, database.
+    Nobody ever sees a half-written file, and a reader holding the published file open never
+    blocks the build (dbt writes the build database, not this one). The current file and the
+    two previous ones are kept; older ones are deleted.
 
 ``<out>/parquet/<mart>.parquet``
     One Parquet file per mart plus ``manifest.json`` (``build_id, published_at, row_counts``)
@@ -48,13 +54,16 @@ try:  # POSIX only; without it concurrent publishers are not serialised
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-PUBLISHED_DATABASE = "crm.duckdb"
+PUBLISHED_DATABASE = "crm.duckdb"  # the symlink readers open
+DATABASE_PREFIX = "crm-"  # crm-<build_id>.duckdb, the versioned files behind it
+DATABASE_SUFFIX = ".duckdb"
 PARQUET_LINK = "parquet"
 PARQUET_PREFIX = "parquet-"
 PUBLICATION_TABLE = "publication"
 # dbt's `access` config is the project's one definition of a public model (dbt_project.yml
 # gives it to every model under models/marts/).
 PUBLIC_ACCESS = "public"
+BUILD_LOG_TABLE = "crm_build_log"  # written by the on-run-start / on-run-end hooks
 LOCK_FILE = ".publish.lock"
 DEFAULT_KEEP_PREVIOUS = 2
 # dbt statuses that mean the last invocation did not complete cleanly
@@ -88,6 +97,7 @@ class Publication:
     row_counts: dict[str, int]
     skipped: tuple[str, ...]
     pruned: tuple[Path, ...]
+    dbt_invocation_id: str | None = None  # the build published (None: not checked)
 
 
 def _stderr(message: str) -> None:
@@ -172,6 +182,50 @@ def check_run_results(run_results_path: Path | str) -> None:
         )
 
 
+def check_build_log(connection: duckdb.DuckDBPyConnection, database: Path | str) -> str:
+    """The dbt invocation id of the build in `database`, when its last build finished well.
+
+    Every dbt invocation that writes tables appends a ``started`` row to the database's
+    ``crm_build_log`` and, when it ends, a ``success`` or ``failed`` row (macros/build_log.sql).
+    A build that was killed has no end row: its database may hold some marts from it and
+    others from the build before, and must not be published as one build. Raises
+    `PublishError`, naming the invocation and its start time, unless the newest started
+    invocation ended with ``success``.
+    """
+    try:
+        last = connection.execute(
+            f"select invocation_id, command, logged_at from {BUILD_LOG_TABLE} "
+            "where event = 'started' order by logged_at desc limit 1"
+        ).fetchone()
+    except duckdb.CatalogException as error:
+        raise PublishError(
+            f"build database {database} has no {BUILD_LOG_TABLE}: it was not written by a "
+            "`dbt build` of this project; build it, then publish"
+        ) from error
+    if last is None:
+        raise PublishError(f"build database {database}: {BUILD_LOG_TABLE} records no build")
+    invocation_id, command, started_at = last
+    ended = connection.execute(
+        f"select event from {BUILD_LOG_TABLE} where invocation_id = ? and event <> 'started'",
+        [invocation_id],
+    ).fetchall()
+    what = (
+        f"the last `dbt {command}` of {database} (invocation {invocation_id}, "
+        f"started {started_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+    if not ended:
+        raise PublishError(
+            f"{what} did not finish: it was stopped, or is still running. Its database may mix "
+            "tables of two builds; build again, then publish"
+        )
+    if ended[0][0] != "success":
+        raise PublishError(
+            f"{what} {ended[0][0]}; fix it and build again, or pass --allow-failed-build to "
+            "publish anyway"
+        )
+    return str(invocation_id)
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -237,7 +291,10 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
     for leftover in out_dir.glob(f".{PUBLISHED_DATABASE}.*.tmp*"):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
-    for leftover in out_dir.glob(f".{PARQUET_LINK}.*.tmp"):
+    for leftover in (
+        *out_dir.glob(f".{PARQUET_LINK}.*.tmp"),
+        *out_dir.glob(f".{PUBLISHED_DATABASE}.*.tmp"),
+    ):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
 
@@ -245,6 +302,14 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
 def current_parquet_version(out_dir: Path | str) -> Path | None:
     """The folder ``<out>/parquet`` points to, or None."""
     link = Path(out_dir) / PARQUET_LINK
+    if not link.is_symlink():
+        return None
+    return (link.parent / os.readlink(link)).resolve()
+
+
+def current_database_version(out_dir: Path | str) -> Path | None:
+    """The versioned database file ``<out>/crm.duckdb`` points to, or None."""
+    link = Path(out_dir) / PUBLISHED_DATABASE
     if not link.is_symlink():
         return None
     return (link.parent / os.readlink(link)).resolve()
@@ -262,28 +327,52 @@ def prune_parquet_versions(
     with ``keep_previous=0``: a reader that resolved the link a moment ago may be reading it.
     Returns the deleted folders.
     """
-    out_dir = Path(out_dir)
+    candidates = [
+        path
+        for path in Path(out_dir).glob(f"{PARQUET_PREFIX}*")
+        if path.is_dir() and not path.is_symlink()
+    ]
+    return _prune_versions(candidates, current, previous, keep_previous)
+
+
+def prune_database_versions(
+    out_dir: Path | str,
+    current: Path,
+    previous: Path | None,
+    keep_previous: int = DEFAULT_KEEP_PREVIOUS,
+) -> list[Path]:
+    """Delete ``crm-*.duckdb`` files as `prune_parquet_versions` deletes Parquet folders."""
+    candidates = [
+        path
+        for path in Path(out_dir).glob(f"{DATABASE_PREFIX}*{DATABASE_SUFFIX}")
+        if path.is_file() and not path.is_symlink()
+    ]
+    return _prune_versions(candidates, current, previous, keep_previous)
+
+
+def _prune_versions(
+    candidates: list[Path], current: Path, previous: Path | None, keep_previous: int
+) -> list[Path]:
     protected = {current.resolve()} | ({previous.resolve()} if previous else set())
     versions = sorted(
-        (
-            path
-            for path in out_dir.glob(f"{PARQUET_PREFIX}*")
-            if path.is_dir() and not path.is_symlink() and path.resolve() not in protected
-        ),
+        (path for path in candidates if path.resolve() not in protected),
         key=lambda path: path.name,
         reverse=True,
     )
     keep_others = max(keep_previous - (1 if previous else 0), 0)
     deleted = []
     for path in versions[keep_others:]:
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            _remove_database_file(path)
         deleted.append(path)
     return deleted
 
 
-def _switch_symlink(out_dir: Path, target_name: str, build_id: str) -> None:
-    link = out_dir / PARQUET_LINK
-    temporary = out_dir / f".{PARQUET_LINK}.{build_id}.tmp"
+def _switch_symlink(out_dir: Path, link_name: str, target_name: str, build_id: str) -> None:
+    link = out_dir / link_name
+    temporary = out_dir / f".{link_name}.{build_id}.tmp"
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()
     os.symlink(target_name, temporary)
@@ -316,15 +405,25 @@ def publish(
 
     connection = _open_build_database(database)
     try:
+        invocation_id = check_build_log(connection, database) if check_build else None
         out_dir.mkdir(parents=True, exist_ok=True)
         with _publisher_lock(out_dir):
             _remove_stale_temporaries(out_dir)
             # stamped under the lock, so build ids sort in publication order
             published_at = dt.datetime.now(dt.UTC)
             build_id = build_id or new_build_id(published_at)
-            return _publish_locked(
-                connection, database, out_dir, marts, build_id, published_at, keep_previous, log
+            publication = _publish_locked(
+                connection,
+                database,
+                out_dir,
+                marts,
+                build_id,
+                published_at,
+                keep_previous,
+                log,
+                invocation_id,
             )
+            return publication
     finally:
         connection.close()
 
@@ -358,6 +457,7 @@ def _publish_locked(
     published_at: dt.datetime,
     keep_previous: int,
     log: Log,
+    invocation_id: str | None,
 ) -> Publication:
     link = out_dir / PARQUET_LINK
     if link.exists() and not link.is_symlink():
@@ -371,7 +471,7 @@ def _publish_locked(
 
     temporary_db = out_dir / f".{PUBLISHED_DATABASE}.{build_id}.tmp"
     version_dir = out_dir / f"{PARQUET_PREFIX}{build_id}"
-    final_db = out_dir / PUBLISHED_DATABASE
+    final_db = out_dir / f"{DATABASE_PREFIX}{build_id}{DATABASE_SUFFIX}"
     published_at_naive = published_at.astimezone(dt.UTC).replace(tzinfo=None)
     row_counts: dict[str, int] = {}
     log(f"build {build_id}: {database} -> {out_dir}")
@@ -394,11 +494,14 @@ def _publish_locked(
         connection.execute(
             f"create table {_TARGET_ALIAS}.main.{PUBLICATION_TABLE} "
             "(build_id varchar not null, published_at timestamp not null, "
-            "mart varchar not null, row_count bigint not null)"
+            "mart varchar not null, row_count bigint not null, dbt_invocation_id varchar)"
         )
         connection.executemany(
-            f"insert into {_TARGET_ALIAS}.main.{PUBLICATION_TABLE} values (?, ?, ?, ?)",
-            [(build_id, published_at_naive, name, rows) for name, rows in row_counts.items()],
+            f"insert into {_TARGET_ALIAS}.main.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
+            [
+                (build_id, published_at_naive, name, rows, invocation_id)
+                for name, rows in row_counts.items()
+            ],
         )
         connection.execute(f"checkpoint {_TARGET_ALIAS}")
         connection.execute(f"detach {_TARGET_ALIAS}")
@@ -410,6 +513,7 @@ def _publish_locked(
                 {
                     "build_id": build_id,
                     "published_at": published_at.isoformat(timespec="seconds"),
+                    "dbt_invocation_id": invocation_id,
                     "row_counts": row_counts,
                 },
                 indent=2,
@@ -427,23 +531,31 @@ def _publish_locked(
         shutil.rmtree(version_dir, ignore_errors=True)
         raise
 
-    # The two commits: each is one rename.
+    # The two commits: each is one symlink renamed over the previous one.
     os.replace(temporary_db, final_db)
-    previous = current_parquet_version(out_dir)
-    _switch_symlink(out_dir, version_dir.name, build_id)
     _fsync_path(out_dir)
-    log(f"published {final_db} and {out_dir / PARQUET_LINK} -> {version_dir.name}")
-    pruned = prune_parquet_versions(out_dir, version_dir, previous, keep_previous)
+    previous_db = current_database_version(out_dir)
+    _switch_symlink(out_dir, PUBLISHED_DATABASE, final_db.name, build_id)
+    previous = current_parquet_version(out_dir)
+    _switch_symlink(out_dir, PARQUET_LINK, version_dir.name, build_id)
+    _fsync_path(out_dir)
+    log(
+        f"published {out_dir / PUBLISHED_DATABASE} -> {final_db.name} and "
+        f"{out_dir / PARQUET_LINK} -> {version_dir.name}"
+    )
+    pruned = prune_database_versions(out_dir, final_db, previous_db, keep_previous)
+    pruned += prune_parquet_versions(out_dir, version_dir, previous, keep_previous)
     for path in pruned:
         log(f"  removed old version {path.name}")
     return Publication(
         build_id=build_id,
         published_at=published_at,
-        database=final_db,
+        database=out_dir / PUBLISHED_DATABASE,
         parquet_dir=version_dir,
         row_counts=row_counts,
         skipped=tuple(skipped),
         pruned=tuple(pruned),
+        dbt_invocation_id=invocation_id,
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, dbt_build
+from conftest import DBT, PROJECT_DIR, dbt_build
 
 from crm_analytics import publish as pub
 
@@ -203,7 +203,9 @@ def write_manifest(folder: Path) -> Path:
             model_node("customers", "models/marts/crm/customers.sql"),
             model_node("datasets", "models/marts/core/datasets.sql"),
             model_node("cltv_validation_holdout", "models/marts/cltv/cltv_validation_holdout.sql"),
-            model_node("int_orders_aggregated", "models/intermediate/crm/int_orders_aggregated.sql"),
+            model_node(
+                "int_orders_aggregated", "models/intermediate/crm/int_orders_aggregated.sql"
+            ),
             model_node("not_null_orders_id", "models/marts/crm/_crm__models.yml", "test"),
         ]
     )
@@ -228,6 +230,20 @@ def fill_database(database: Path, orders: int) -> None:
         )
         connection.execute("create or replace table datasets as select 'online_retail' as dataset")
         connection.execute("create or replace table int_orders_aggregated as select 1 as x")
+        log_build(connection, "build-1", "started", "success")
+
+
+def log_build(connection: duckdb.DuckDBPyConnection, invocation_id: str, *events: str) -> None:
+    """Rows of the build log the on-run-start / on-run-end hooks write (macros/build_log.sql)."""
+    connection.execute(
+        "create table if not exists crm_build_log "
+        "(invocation_id varchar, command varchar, event varchar, logged_at timestamp)"
+    )
+    for event in events:
+        connection.execute(
+            "insert into crm_build_log values (?, 'build', ?, now()::timestamp)",
+            [invocation_id, event],
+        )
 
 
 @pytest.fixture
@@ -270,10 +286,12 @@ def test_publish_writes_one_database_and_one_parquet_version(tmp_path, small_bui
     # exactly one database file, no temporary file or WAL left behind
     assert sorted(path.name for path in out.iterdir()) == [
         ".publish.lock",
+        f"crm-{publication.build_id}.duckdb",
         "crm.duckdb",
         "parquet",
         f"parquet-{publication.build_id}",
     ]
+    assert os.readlink(out / "crm.duckdb") == f"crm-{publication.build_id}.duckdb"
     assert (out / "parquet").is_symlink()
     assert os.readlink(out / "parquet") == f"parquet-{publication.build_id}"
     assert stat.S_IMODE((out / "crm.duckdb").stat().st_mode) == 0o444
@@ -332,13 +350,49 @@ def test_a_new_publication_replaces_the_old_one_atomically(tmp_path, small_build
         assert connection.execute("select distinct build_id from publication").fetchall() == [
             (second.build_id,)
         ]
-    assert [path.name for path in out.glob("*crm.duckdb*")] == ["crm.duckdb"]
+    assert sorted(path.name for path in out.glob("*crm*.duckdb*")) == [
+        f"crm-{first.build_id}.duckdb",
+        f"crm-{second.build_id}.duckdb",
+        "crm.duckdb",
+    ]
+    assert os.readlink(out / "crm.duckdb") == f"crm-{second.build_id}.duckdb"
     assert os.readlink(out / "parquet") == f"parquet-{second.build_id}"
     assert json.loads((out / "parquet" / "manifest.json").read_text())["row_counts"] == {
         "customers": 10,
         "datasets": 1,
         "orders": 20,
     }
+
+
+def test_a_process_that_holds_the_old_publication_open_sees_the_new_one(tmp_path, small_build):
+    """DuckDB shares an open database between the connections of a process by its path: a
+    publication replaced in place under one name would hand a new connection the old one."""
+    database, manifest = small_build
+    out = tmp_path / "published"
+    first = pub.publish(database, out, manifest, log=quiet)
+    held = duckdb.connect(str(out / "crm.duckdb"), read_only=True)
+    try:
+        fill_database(database, 20)
+        second = pub.publish(database, out, manifest, log=quiet)
+        with duckdb.connect(str(out / "crm.duckdb"), read_only=True) as fresh:
+            assert fresh.execute("select distinct build_id from publication").fetchall() == [
+                (second.build_id,)
+            ]
+            assert fresh.execute("select count(*) from orders").fetchone() == (20,)
+        assert held.execute("select distinct build_id from publication").fetchall() == [
+            (first.build_id,)
+        ]
+    finally:
+        held.close()
+
+
+def test_old_database_versions_are_pruned(tmp_path, small_build):
+    database, manifest = small_build
+    out = tmp_path / "published"
+    build_ids = [pub.publish(database, out, manifest, log=quiet).build_id for _ in range(4)]
+    files = sorted(path.name for path in out.glob("crm-*.duckdb"))
+    assert files == [f"crm-{build_id}.duckdb" for build_id in build_ids[-3:]]
+    assert os.readlink(out / "crm.duckdb") == f"crm-{build_ids[-1]}.duckdb"
 
 
 def test_old_parquet_versions_are_pruned(tmp_path, small_build):
@@ -415,6 +469,42 @@ def test_a_failed_dbt_invocation_is_not_published(tmp_path, small_build):
         pub.publish(database, tmp_path / "published", manifest, log=quiet)
     publication = pub.publish(database, tmp_path / "published", manifest, check_build=False)
     assert publication.row_counts["orders"] == 10
+
+
+def test_a_build_that_did_not_finish_is_not_published(tmp_path, small_build):
+    """A killed build leaves a start row and no end row: its database may mix two builds."""
+    database, manifest = small_build
+    out = tmp_path / "published"
+    first = pub.publish(database, out, manifest, log=quiet)
+    assert first.dbt_invocation_id == "build-1"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("update orders set revenue = 0")  # half of a new build
+        log_build(connection, "build-2", "started")
+    with pytest.raises(pub.PublishError, match=r"invocation build-2, started .* did not finish"):
+        pub.publish(database, out, manifest, log=quiet)
+    # the publication is still the first build's, whole
+    with duckdb.connect(str(out / "crm.duckdb"), read_only=True) as connection:
+        assert connection.execute("select sum(revenue) from orders").fetchone() == (67.5,)
+        invocations = connection.execute("select distinct dbt_invocation_id from publication")
+        assert invocations.fetchall() == [("build-1",)]
+
+
+def test_a_failed_build_in_the_log_is_not_published(tmp_path, small_build):
+    database, manifest = small_build
+    with duckdb.connect(str(database)) as connection:
+        log_build(connection, "build-2", "started", "failed")
+    with pytest.raises(pub.PublishError, match=r"invocation build-2.* failed; .*allow-failed"):
+        pub.publish(database, tmp_path / "published", manifest, log=quiet)
+    publication = pub.publish(database, tmp_path / "out2", manifest, check_build=False, log=quiet)
+    assert publication.dbt_invocation_id is None
+
+
+def test_a_database_without_a_build_log_is_not_published(tmp_path, small_build):
+    database, manifest = small_build
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("drop table crm_build_log")
+    with pytest.raises(pub.PublishError, match="has no crm_build_log"):
+        pub.publish(database, tmp_path / "published", manifest, log=quiet)
 
 
 def test_the_command_line_publishes(tmp_path, small_build):
@@ -523,3 +613,38 @@ def test_readers_never_fail_while_dbt_builds_and_publishes_twice(tmp_path):
         f"reader iterations: {len(loop)} reconnecting, {len(hold)} held; "
         f"build+publish seconds: {[round(seconds, 1) for seconds in timings.values()]}"
     )
+
+
+@pytest.mark.dbt
+def test_a_killed_dbt_build_is_never_published(tmp_path):
+    """kill -9 in the middle of `dbt build`: the database may hold tables of two builds, and the
+    build log has the killed invocation's start and no end, so publishing refuses it."""
+    work = tmp_path / "build"
+    out = tmp_path / "published"
+    manifest = work / "target" / "manifest.json"
+    first = dbt_build(work, extra=["--exclude-resource-type", "unit_test"])
+    assert first.returncode == 0, first.output
+    published = pub.publish(first.database, out, manifest, log=quiet)
+
+    args = [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR)]
+    args += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    env = {**os.environ, "CRM_DUCKDB_PATH": str(first.database)}
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    build = subprocess.Popen(
+        args, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    created = 0
+    assert build.stdout is not None
+    for line in build.stdout:
+        created += " OK created " in line
+        if created == 5:  # some tables rebuilt, most not
+            build.kill()
+            break
+    build.wait(timeout=60)
+    assert created == 5, "the build finished before it could be killed"
+
+    with pytest.raises(pub.PublishError, match=r"did not finish: it was stopped, or is still"):
+        pub.publish(first.database, out, manifest, log=quiet)
+    with duckdb.connect(str(out / "crm.duckdb"), read_only=True) as connection:
+        builds = connection.execute("select distinct build_id from publication").fetchall()
+    assert builds == [(published.build_id,)]
