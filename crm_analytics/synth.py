@@ -55,11 +55,12 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as paipc
 import pyarrow.parquet as pq
 
+from crm_analytics.units import DAYS_PER_WEEK
+
 # --------------------------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------------------------
 
-DAYS_PER_WEEK = 7
 MINUTES_PER_DAY = 24 * 60
 OPENING_MINUTE = 7 * 60  # purchases are recorded between 07:00 ...
 OPENING_MINUTES = 13 * 60  # ... and 19:59 (see `_minute_of`)
