@@ -26,8 +26,11 @@ $(STAMP): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	# the project's own package, importable from dbt Python models and pytest without a build step
-	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'crm_analytics_project.pth').write_text('$(CURDIR)\\n')"
+	# the project's own package, editable: dbt Python models and pytest import this checkout
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# (environments made before the package was installable had a path file instead)
+	rm -f "$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])')/crm_analytics_project.pth"
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 # Debian's Chromium, for the browser tests of the docs site and the report
