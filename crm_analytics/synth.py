@@ -55,6 +55,7 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as paipc
 import pyarrow.parquet as pq
 
+from crm_analytics.schemas import FLO_COLUMNS, ONLINE_RETAIL_II_COLUMNS
 from crm_analytics.units import DAYS_PER_WEEK
 
 # --------------------------------------------------------------------------------------------
@@ -74,31 +75,6 @@ TRANSACTIONS_END = dt.date(2011, 12, 9)
 FLO_START = dt.date(2020, 6, 1)
 FLO_END = dt.date(2021, 5, 30)
 FLO_ACQUISITION_START = dt.date(2017, 1, 1)
-
-TRANSACTION_COLUMNS: tuple[str, ...] = (
-    "Invoice",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "Price",
-    "Customer ID",
-    "Country",
-)
-FLO_COLUMNS: tuple[str, ...] = (
-    "master_id",
-    "order_channel",
-    "last_order_channel",
-    "first_order_date",
-    "last_order_date",
-    "last_order_date_online",
-    "last_order_date_offline",
-    "order_num_total_ever_online",
-    "order_num_total_ever_offline",
-    "customer_value_total_ever_offline",
-    "customer_value_total_ever_online",
-    "interested_in_categories_12",
-)
 
 
 @dataclass(frozen=True)
@@ -1022,17 +998,24 @@ _SPILL_SCHEMA = pa.schema(
     ]
 )
 
+# The Online Retail II columns with the types written to Parquet.
 TRANSACTIONS_SCHEMA = pa.schema(
-    [
-        ("Invoice", pa.string()),
-        ("StockCode", pa.string()),
-        ("Description", pa.string()),
-        ("Quantity", pa.int64()),
-        ("InvoiceDate", pa.timestamp("us")),
-        ("Price", pa.float64()),
-        ("Customer ID", pa.int64()),
-        ("Country", pa.string()),
-    ]
+    list(
+        zip(
+            ONLINE_RETAIL_II_COLUMNS,
+            (
+                pa.string(),  # Invoice
+                pa.string(),  # StockCode
+                pa.string(),  # Description
+                pa.int64(),  # Quantity
+                pa.timestamp("us"),  # InvoiceDate
+                pa.float64(),  # Price
+                pa.int64(),  # Customer ID
+                pa.string(),  # Country
+            ),
+            strict=True,
+        )
+    )
 )
 
 
@@ -1259,9 +1242,9 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     words[:, 1] = pence >> 63  # sign extension to a 128-bit integer
     price = pa.Array.from_buffers(pa.decimal128(18, 2), len(pence), [None, pa.py_buffer(words)])
     columns = list(batch.columns)
-    columns[TRANSACTION_COLUMNS.index("InvoiceDate")] = date
-    columns[TRANSACTION_COLUMNS.index("Price")] = price
-    return pa.RecordBatch.from_arrays(columns, names=list(TRANSACTION_COLUMNS))
+    columns[ONLINE_RETAIL_II_COLUMNS.index("InvoiceDate")] = date
+    columns[ONLINE_RETAIL_II_COLUMNS.index("Price")] = price
+    return pa.RecordBatch.from_arrays(columns, names=list(ONLINE_RETAIL_II_COLUMNS))
 
 
 def write_transactions(
@@ -1309,7 +1292,7 @@ def write_transactions(
         return rows
     options = pacsv.WriteOptions(include_header=False, quoting_style="none")
     with open(path, "wb") as sink:
-        sink.write((",".join(TRANSACTION_COLUMNS) + "\n").encode())
+        sink.write((",".join(ONLINE_RETAIL_II_COLUMNS) + "\n").encode())
         for batch in batches:
             pacsv.write_csv(_csv_batch(batch), sink, options)
             rows += batch.num_rows

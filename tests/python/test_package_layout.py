@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from crm_analytics.schemas import FLO_COLUMNS, ONLINE_RETAIL_II_COLUMNS
+
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "crm_analytics"
 PYTHON_MODELS_DIR = PACKAGE_DIR.parent / "python_models"
 LABELS = ("bgnbd", "pareto_nbd", "mbgnbd", "gamma_gamma", "BG/NBD", "Pareto/NBD", "MBG/NBD")
@@ -44,6 +46,37 @@ def test_shared_constants_are_defined_once() -> None:
                     defined.setdefault(target.id, []).append(path.name)
     assert defined["DAYS_PER_WEEK"] == ["units.py"]
     assert defined["TRANSACTION_MODELS"] == ["names.py"]
+    assert defined["ONLINE_RETAIL_II_COLUMNS"] == ["schemas.py"]
+    assert defined["FLO_COLUMNS"] == ["schemas.py"]
+
+
+def test_the_input_columns_are_those_of_the_design() -> None:
+    """The names as DESIGN.md section 3 and the README list them (typed out here, not read
+    from the package)."""
+    assert ONLINE_RETAIL_II_COLUMNS == (
+        "Invoice",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "Price",
+        "Customer ID",
+        "Country",
+    )
+    assert FLO_COLUMNS == (
+        "master_id",
+        "order_channel",
+        "last_order_channel",
+        "first_order_date",
+        "last_order_date",
+        "last_order_date_online",
+        "last_order_date_offline",
+        "order_num_total_ever_online",
+        "order_num_total_ever_offline",
+        "customer_value_total_ever_offline",
+        "customer_value_total_ever_online",
+        "interested_in_categories_12",
+    )
 
 
 def test_model_names_and_labels_are_spelled_out_in_one_module_of_the_btyd_package() -> None:
