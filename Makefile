@@ -10,11 +10,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup browser run build publish report docs test test-dbt check-docs test-python lint sample bench clean lock
+.PHONY: help setup browser run build publish report docs test test-fast test-dbt check-docs test-python lint sample bench clean lock
 
 help:
 	@echo "make run      set up the environment, dbt build the embedded sample into crm.duckdb, publish it"
 	@echo "make test     set up, then every test: dbt build (data + unit tests), docs check, pytest, lint"
+	@echo "make test-fast  ruff and the pytest tests that run no dbt (pytest -m 'not dbt'): about a minute"
 	@echo "make publish  copy the last build's public marts to published/ (read-only DuckDB + Parquet) for BI tools"
 	@echo "make report   write reports/crm_report.html from the published marts"
 	@echo "make docs     generate the dbt docs site and serve it on http://127.0.0.1:8080"
@@ -26,8 +27,11 @@ $(STAMP): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	# the project's own package, importable from dbt Python models and pytest without a build step
-	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'crm_analytics_project.pth').write_text('$(CURDIR)\\n')"
+	# the project's own package, editable: dbt Python models and pytest import this checkout
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# (environments made before the package was installable had a path file instead)
+	rm -f "$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])')/crm_analytics_project.pth"
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 # Debian's Chromium, for the browser tests of the docs site and the report
@@ -55,6 +59,13 @@ docs: setup
 	$(DBT) docs serve $(DBT_FLAGS) --host 127.0.0.1 --port 8080 --no-browser
 
 test: setup browser test-dbt check-docs test-python lint
+
+# The quick lane while working on the Python package: ruff, then every pytest test not marked
+# `dbt` (a test that runs dbt carries that marker). No dbt build, no browser, no real data.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -m "not dbt"
 
 # A separate database file, so the tests never clobber (or wait on) the one `make run` wrote.
 test-dbt: setup

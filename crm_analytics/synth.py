@@ -55,11 +55,13 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as paipc
 import pyarrow.parquet as pq
 
+from crm_analytics.schemas import FLO_COLUMNS, ONLINE_RETAIL_II_COLUMNS
+from crm_analytics.units import DAYS_PER_WEEK
+
 # --------------------------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------------------------
 
-DAYS_PER_WEEK = 7
 MINUTES_PER_DAY = 24 * 60
 OPENING_MINUTE = 7 * 60  # purchases are recorded between 07:00 ...
 OPENING_MINUTES = 13 * 60  # ... and 19:59 (see `_minute_of`)
@@ -73,31 +75,6 @@ TRANSACTIONS_END = dt.date(2011, 12, 9)
 FLO_START = dt.date(2020, 6, 1)
 FLO_END = dt.date(2021, 5, 30)
 FLO_ACQUISITION_START = dt.date(2017, 1, 1)
-
-TRANSACTION_COLUMNS: tuple[str, ...] = (
-    "Invoice",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "Price",
-    "Customer ID",
-    "Country",
-)
-FLO_COLUMNS: tuple[str, ...] = (
-    "master_id",
-    "order_channel",
-    "last_order_channel",
-    "first_order_date",
-    "last_order_date",
-    "last_order_date_online",
-    "last_order_date_offline",
-    "order_num_total_ever_online",
-    "order_num_total_ever_offline",
-    "customer_value_total_ever_offline",
-    "customer_value_total_ever_online",
-    "interested_in_categories_12",
-)
 
 
 @dataclass(frozen=True)
@@ -773,6 +750,18 @@ class _ChunkLines:
         )
 
 
+@dataclass(frozen=True)
+class _InvoiceBlock:
+    """Invoices of one kind of line (one per ``minute``) and their lines; ``lines.invoice``
+    counts from 0 within the block."""
+
+    minute: np.ndarray
+    kind: int
+    customer: np.ndarray | int  # -1 when missing
+    country: np.ndarray | int
+    lines: _Lines
+
+
 def _chunk_transactions(
     seed: int,
     chunk_index: int,
@@ -784,7 +773,11 @@ def _chunk_transactions(
     gg: GammaGammaParams,
     dirt: DirtConfig,
 ) -> tuple[SimulatedCustomers, _ChunkLines]:
-    """Simulate one chunk of customers and all invoice lines that belong to the chunk."""
+    """Simulate one chunk of customers and all invoice lines that belong to the chunk.
+
+    The customers' orders come first, then each kind of dirt from its own random stream, in a
+    fixed order (the order breaks ties between invoices of the same minute and kind).
+    """
 
     def stream(s: int) -> np.random.Generator:
         return _rng(seed, _DOMAIN_TRANSACTIONS, chunk_index, s)
@@ -799,180 +792,246 @@ def _chunk_transactions(
         first_customer_id=first_customer_id,
     )
     horizon = sim.observation_end
-    end_minute = round(horizon * DAYS_PER_WEEK) * MINUTES_PER_DAY
     cust_country = _choose_countries(stream(_S_COUNTRY), n_customers)
-    n_orders = len(sim.order_time)
-    order_customer = sim.order_customer
+    sales, is_copy = _customer_orders(
+        sim, cust_country, stream(_S_LINES), stream(_S_DUPLICATES), dirt
+    )
+    n_sale_lines = len(sales.lines.invoice)
+    free = _zero_price_lines(len(sim.order_time), n_sale_lines, stream(_S_ZERO_PRICE), dirt)
+    with_free = sales  # the free items are lines of the customers' invoices
+    if free is not None:
+        with_free = dataclasses.replace(sales, lines=_concat_lines([sales.lines, free]))
+    blocks = [
+        with_free,
+        _guest_invoices(sim, horizon, gg, stream(_S_GUESTS), dirt),
+        _cancellations(sim, sales, is_copy, cust_country, stream(_S_CANCELS), dirt),
+        _stock_adjustments(sim, horizon, n_sale_lines, stream(_S_ADJUSTMENTS), dirt),
+        _bad_debt_adjustments(n_customers, horizon, stream(_S_BAD_DEBT), dirt),
+        *_extreme_orders(sim, cust_country, chunk_index, stream(_S_EXTREME), dirt),
+    ]
+    end_minute = round(horizon * DAYS_PER_WEEK) * MINUTES_PER_DAY
+    return sim, _chunk_lines([block for block in blocks if block is not None], end_minute)
 
-    # Invoice-level arrays, appended part by part; lines refer to invoice positions.
-    inv_minute: list[np.ndarray] = []
-    inv_kind: list[np.ndarray] = []
-    inv_customer: list[np.ndarray] = []
-    inv_country: list[np.ndarray] = []
-    line_parts: list[_Lines] = []
-    n_invoices = 0
 
-    def add_invoices(
-        minute: np.ndarray,
-        kind: int,
-        customer: np.ndarray | int,
-        country: np.ndarray | int,
-        lines: _Lines,
-    ) -> int:
-        """Append invoices (one per ``minute``) and their lines (``lines.invoice`` counts
-        from 0 within this call); returns the position of the first new invoice."""
-        nonlocal n_invoices
-        base = n_invoices
-        m = len(minute)
-        inv_minute.append(np.asarray(minute, dtype=np.int64))
-        inv_kind.append(np.full(m, kind, dtype=np.int64))
-        inv_customer.append(np.broadcast_to(np.asarray(customer, dtype=np.int64), (m,)))
-        inv_country.append(np.broadcast_to(np.asarray(country, dtype=np.int64), (m,)))
-        lines.invoice = lines.invoice + base
-        line_parts.append(lines)
-        n_invoices += m
-        return base
-
-    # Customer orders.
+def _customer_orders(
+    sim: SimulatedCustomers,
+    cust_country: np.ndarray,
+    rng: np.random.Generator,
+    dup_rng: np.random.Generator,
+    dirt: DirtConfig,
+) -> tuple[_InvoiceBlock, np.ndarray]:
+    """The customers' orders: one invoice per simulated order, split into lines (a
+    ``dirt.duplicate_line_fraction`` of them exact duplicates). Invoice ``i`` is order ``i``;
+    also returns the flag marking the second copy of a duplicated line."""
     value_pence = np.maximum(1, np.rint(sim.order_value * 100)).astype(np.int64)
-    sale_lines, is_copy = _split_orders(
-        value_pence, stream(_S_LINES), stream(_S_DUPLICATES), dirt.duplicate_line_fraction
+    lines, is_copy = _split_orders(value_pence, rng, dup_rng, dirt.duplicate_line_fraction)
+    order_customer = sim.order_customer
+    block = _InvoiceBlock(
+        minute=_minute_of(sim.order_time),
+        kind=KIND_SALE,
+        customer=sim.customer_id[order_customer],
+        country=cust_country[order_customer],
+        lines=lines,
     )
-    order_minute = _minute_of(sim.order_time)
-    cancel_source = dataclasses.replace(sale_lines)  # before invoice ids are shifted
-    add_invoices(
-        order_minute,
-        KIND_SALE,
-        sim.customer_id[order_customer],
-        cust_country[order_customer],
-        sale_lines,
-    )
-    n_sale_lines = len(sale_lines.invoice)
+    return block, is_copy
 
-    # Free items added to customer orders (kept by cleaning, add no revenue).
-    rng = stream(_S_ZERO_PRICE)
+
+def _zero_price_lines(
+    n_orders: int, n_sale_lines: int, rng: np.random.Generator, dirt: DirtConfig
+) -> _Lines | None:
+    """Free items added to customer orders (``invoice`` = order position): kept by cleaning,
+    they add no revenue."""
     n_zero = rng.binomial(n_sale_lines, dirt.zero_price_line_fraction) if n_orders else 0
-    if n_zero:
-        target = rng.integers(0, n_orders, n_zero)
-        zero = _Lines(
-            invoice=target,
-            line=np.full(n_zero, 10_000) + np.arange(n_zero),
-            item=rng.choice(catalogue().size, n_zero, p=catalogue().weight),
-            note=np.full(n_zero, -1),
-            quantity=1 + rng.poisson(3.0, n_zero),
-            price_pence=np.zeros(n_zero, dtype=np.int64),
-        )
-        line_parts.append(zero)  # invoice positions of customer orders start at 0
+    if not n_zero:
+        return None
+    target = rng.integers(0, n_orders, n_zero)
+    return _Lines(
+        invoice=target,
+        line=np.full(n_zero, 10_000) + np.arange(n_zero),
+        item=rng.choice(catalogue().size, n_zero, p=catalogue().weight),
+        note=np.full(n_zero, -1),
+        quantity=1 + rng.poisson(3.0, n_zero),
+        price_pence=np.zeros(n_zero, dtype=np.int64),
+    )
 
-    # Guest invoices (no customer id).
+
+def _guest_invoices(
+    sim: SimulatedCustomers,
+    horizon: float,
+    gg: GammaGammaParams,
+    rng: np.random.Generator,
+    dirt: DirtConfig,
+) -> _InvoiceBlock | None:
+    """Invoices without a customer id, near the customers' orders in time, mostly UK."""
+    n_orders = len(sim.order_time)
     g = dirt.guest_line_fraction
-    rng = stream(_S_GUESTS)
     n_guest = rng.poisson(n_orders * g / (1 - g)) if n_orders and g > 0 else 0
-    if n_guest:
-        t = _jitter(sim.order_time[rng.integers(0, n_orders, n_guest)], horizon, rng)
-        nu = rng.gamma(gg.q, 1.0 / gg.gamma, n_guest)
-        guest_value = np.maximum(1, np.rint(rng.gamma(gg.p, 1.0 / nu) * 100)).astype(np.int64)
-        guest_lines, _ = _split_orders(guest_value, rng, rng, dirt.duplicate_line_fraction)
-        add_invoices(
-            _minute_of(t),
-            KIND_SALE,
-            -1,
-            _choose_countries(rng, n_guest, _GUEST_UK_SHARE),
-            guest_lines,
-        )
+    if not n_guest:
+        return None
+    t = _jitter(sim.order_time[rng.integers(0, n_orders, n_guest)], horizon, rng)
+    nu = rng.gamma(gg.q, 1.0 / gg.gamma, n_guest)
+    guest_value = np.maximum(1, np.rint(rng.gamma(gg.p, 1.0 / nu) * 100)).astype(np.int64)
+    guest_lines, _ = _split_orders(guest_value, rng, rng, dirt.duplicate_line_fraction)
+    return _InvoiceBlock(
+        minute=_minute_of(t),
+        kind=KIND_SALE,
+        customer=-1,
+        country=_choose_countries(rng, n_guest, _GUEST_UK_SHARE),
+        lines=guest_lines,
+    )
 
-    # Cancellations: a 'C' invoice copying some lines of a customer order, negative quantity.
-    rng = stream(_S_CANCELS)
+
+def _cancellations(
+    sim: SimulatedCustomers,
+    sales: _InvoiceBlock,
+    is_copy: np.ndarray,
+    cust_country: np.ndarray,
+    rng: np.random.Generator,
+    dirt: DirtConfig,
+) -> _InvoiceBlock | None:
+    """'C' invoices copying some lines of a customer order (``sales``, without the free
+    items), negative quantity, a little later than the order."""
+    n_orders = len(sim.order_time)
     cancelled = np.flatnonzero(rng.random(n_orders) < dirt.cancel_order_fraction)
     cancel_time = sim.order_time[cancelled] + rng.exponential(
         _CANCEL_DELAY_DAYS / DAYS_PER_WEEK, len(cancelled)
     )
-    in_window = cancel_time < horizon
+    in_window = cancel_time < sim.observation_end
     cancelled, cancel_time = cancelled[in_window], cancel_time[in_window]
-    if len(cancelled):
-        position = np.full(n_orders, -1)
-        position[cancelled] = np.arange(len(cancelled))
-        src = cancel_source
-        candidate = (position[src.invoice] >= 0) & ~is_copy
-        pick = candidate & (rng.random(len(src.invoice)) < _CANCEL_LINE_SHARE)
-        has_pick = np.bincount(src.invoice[pick], minlength=n_orders) > 0
-        pick |= candidate & (src.line == 0) & ~has_pick[src.invoice]
-        qty = src.quantity[pick]
-        partial = rng.random(len(qty)) < 0.25
-        qty = np.where(partial, rng.integers(1, qty + 1), qty)
-        cancel_lines = _Lines(
+    if not len(cancelled):
+        return None
+    position = np.full(n_orders, -1)
+    position[cancelled] = np.arange(len(cancelled))
+    src = sales.lines
+    candidate = (position[src.invoice] >= 0) & ~is_copy
+    pick = candidate & (rng.random(len(src.invoice)) < _CANCEL_LINE_SHARE)
+    has_pick = np.bincount(src.invoice[pick], minlength=n_orders) > 0
+    pick |= candidate & (src.line == 0) & ~has_pick[src.invoice]
+    qty = src.quantity[pick]
+    partial = rng.random(len(qty)) < 0.25
+    qty = np.where(partial, rng.integers(1, qty + 1), qty)
+    cust = sim.order_customer[cancelled]
+    return _InvoiceBlock(
+        minute=np.maximum(_minute_of(cancel_time), sales.minute[cancelled]),
+        kind=KIND_CANCEL,
+        customer=sim.customer_id[cust],
+        country=cust_country[cust],
+        lines=_Lines(
             invoice=position[src.invoice[pick]],
             line=src.line[pick],
             item=src.item[pick],
             note=np.full(len(qty), -1),
             quantity=-qty,
             price_pence=src.price_pence[pick],
-        )
-        cust = order_customer[cancelled]
-        add_invoices(
-            np.maximum(_minute_of(cancel_time), order_minute[cancelled]),
-            KIND_CANCEL,
-            sim.customer_id[cust],
-            cust_country[cust],
-            cancel_lines,
-        )
+        ),
+    )
 
-    # Stock adjustments: one-line invoices, negative quantity, price 0, no customer.
-    rng = stream(_S_ADJUSTMENTS)
+
+def _stock_adjustments(
+    sim: SimulatedCustomers,
+    horizon: float,
+    n_sale_lines: int,
+    rng: np.random.Generator,
+    dirt: DirtConfig,
+) -> _InvoiceBlock | None:
+    """One-line stock adjustment invoices: negative quantity, price 0, no customer, a note
+    instead of the description."""
+    n_orders = len(sim.order_time)
     n_adj = rng.poisson(dirt.adjustment_line_fraction * n_sale_lines) if n_orders else 0
-    if n_adj:
-        t = _jitter(sim.order_time[rng.integers(0, n_orders, n_adj)], horizon, rng)
-        adj = _Lines(
-            invoice=np.arange(n_adj),
-            line=np.zeros(n_adj),
-            item=rng.choice(catalogue().size, n_adj, p=catalogue().weight),
-            note=rng.integers(0, len(ADJUSTMENT_NOTES), n_adj),
-            quantity=-np.maximum(1, np.rint(np.exp(rng.normal(3.0, 1.2, n_adj)))),
-            price_pence=np.zeros(n_adj),
-        )
-        add_invoices(_minute_of(t), KIND_SALE, -1, 0, adj)
+    if not n_adj:
+        return None
+    t = _jitter(sim.order_time[rng.integers(0, n_orders, n_adj)], horizon, rng)
+    adj = _Lines(
+        invoice=np.arange(n_adj),
+        line=np.zeros(n_adj),
+        item=rng.choice(catalogue().size, n_adj, p=catalogue().weight),
+        note=rng.integers(0, len(ADJUSTMENT_NOTES), n_adj),
+        quantity=-np.maximum(1, np.rint(np.exp(rng.normal(3.0, 1.2, n_adj)))),
+        price_pence=np.zeros(n_adj),
+    )
+    return _InvoiceBlock(minute=_minute_of(t), kind=KIND_SALE, customer=-1, country=0, lines=adj)
 
-    # Bad-debt adjustments ('A' invoices, stock code B, negative price, no customer).
-    rng = stream(_S_BAD_DEBT)
+
+def _bad_debt_adjustments(
+    n_customers: int, horizon: float, rng: np.random.Generator, dirt: DirtConfig
+) -> _InvoiceBlock | None:
+    """'A' invoices of stock code B with a negative price and no customer."""
     n_bad = rng.poisson(dirt.bad_debt_per_1000_customers * n_customers / 1000)
-    if n_bad:
-        bad = _Lines(
-            invoice=np.arange(n_bad),
-            line=np.zeros(n_bad),
-            item=np.full(n_bad, catalogue().size),
-            note=np.full(n_bad, -1),
-            quantity=np.ones(n_bad),
-            price_pence=-np.rint(rng.uniform(5_000, 60_000, n_bad) * 100),
-        )
-        add_invoices(_minute_of(rng.uniform(0, horizon, n_bad)), KIND_BAD_DEBT, -1, 0, bad)
+    if not n_bad:
+        return None
+    bad = _Lines(
+        invoice=np.arange(n_bad),
+        line=np.zeros(n_bad),
+        item=np.full(n_bad, catalogue().size),
+        note=np.full(n_bad, -1),
+        quantity=np.ones(n_bad),
+        price_pence=-np.rint(rng.uniform(5_000, 60_000, n_bad) * 100),
+    )
+    minute = _minute_of(rng.uniform(0, horizon, n_bad))
+    return _InvoiceBlock(minute=minute, kind=KIND_BAD_DEBT, customer=-1, country=0, lines=bad)
 
-    # Extreme orders (first chunk only): a huge quantity of a cheap item, cancelled minutes later.
-    rng = stream(_S_EXTREME)
+
+def _extreme_orders(
+    sim: SimulatedCustomers,
+    cust_country: np.ndarray,
+    chunk_index: int,
+    rng: np.random.Generator,
+    dirt: DirtConfig,
+) -> list[_InvoiceBlock]:
+    """Extreme orders (first chunk only): a huge quantity of a cheap item, cancelled minutes
+    later; the sales, then the cancellations."""
+    horizon = sim.observation_end
     eligible_customers = np.flatnonzero(sim.first_purchase < horizon - 2 / DAYS_PER_WEEK)
     n_extreme = dirt.extreme_orders if chunk_index == 0 else 0
     n_extreme = min(n_extreme, len(eligible_customers))
-    if n_extreme:
-        cust = rng.choice(eligible_customers, n_extreme, replace=False)
-        t = rng.uniform(sim.first_purchase[cust], horizon - 1 / DAYS_PER_WEEK)
-        cheap = np.flatnonzero(catalogue().price_pence <= 210)
-        item = rng.choice(cheap, n_extreme)
-        qty = rng.integers(50_000, 90_001, n_extreme)
-        price = catalogue().price_pence[item]
-        minute = _minute_of(t)
-        closing = minute // MINUTES_PER_DAY * MINUTES_PER_DAY + OPENING_MINUTE + OPENING_MINUTES - 1
-        cancel_minute = np.minimum(minute + rng.integers(1, 16, n_extreme), closing)
-        for kind, at in ((KIND_SALE, minute), (KIND_CANCEL, cancel_minute)):
-            sign = 1 if kind == KIND_SALE else -1
-            lines = _Lines(
+    if not n_extreme:
+        return []
+    cust = rng.choice(eligible_customers, n_extreme, replace=False)
+    t = rng.uniform(sim.first_purchase[cust], horizon - 1 / DAYS_PER_WEEK)
+    cheap = np.flatnonzero(catalogue().price_pence <= 210)
+    item = rng.choice(cheap, n_extreme)
+    qty = rng.integers(50_000, 90_001, n_extreme)
+    price = catalogue().price_pence[item]
+    minute = _minute_of(t)
+    closing = minute // MINUTES_PER_DAY * MINUTES_PER_DAY + OPENING_MINUTE + OPENING_MINUTES - 1
+    cancel_minute = np.minimum(minute + rng.integers(1, 16, n_extreme), closing)
+    return [
+        _InvoiceBlock(
+            minute=at,
+            kind=kind,
+            customer=sim.customer_id[cust],
+            country=cust_country[cust],
+            lines=_Lines(
                 invoice=np.arange(n_extreme),
                 line=np.zeros(n_extreme),
                 item=item,
                 note=np.full(n_extreme, -1),
-                quantity=sign * qty,
+                quantity=(1 if kind == KIND_SALE else -1) * qty,
                 price_pence=price,
-            )
-            add_invoices(at, kind, sim.customer_id[cust], cust_country[cust], lines)
+            ),
+        )
+        for kind, at in ((KIND_SALE, minute), (KIND_CANCEL, cancel_minute))
+    ]
 
+
+def _chunk_lines(blocks: list[_InvoiceBlock], end_minute: int) -> _ChunkLines:
+    """The lines of all ``blocks`` (invoice positions counted across the blocks in order),
+    sorted by invoice rank in time order (sales before cancellations within a minute; ties in
+    block order) and line."""
+    inv_minute: list[np.ndarray] = []
+    inv_kind: list[np.ndarray] = []
+    inv_customer: list[np.ndarray] = []
+    inv_country: list[np.ndarray] = []
+    line_parts: list[_Lines] = []
+    base = 0
+    for block in blocks:
+        m = len(block.minute)
+        inv_minute.append(np.asarray(block.minute, dtype=np.int64))
+        inv_kind.append(np.full(m, block.kind, dtype=np.int64))
+        inv_customer.append(np.broadcast_to(np.asarray(block.customer, dtype=np.int64), (m,)))
+        inv_country.append(np.broadcast_to(np.asarray(block.country, dtype=np.int64), (m,)))
+        line_parts.append(dataclasses.replace(block.lines, invoice=block.lines.invoice + base))
+        base += m
     minute = np.concatenate(inv_minute) if inv_minute else np.zeros(0, np.int64)
     if minute.size and minute.max() >= end_minute:  # pragma: no cover - internal invariant
         raise RuntimeError("an invoice fell after the end of observation")
@@ -987,7 +1046,7 @@ def _chunk_transactions(
     inv_rank = rank[lines.invoice]
     line_order = np.lexsort((lines.line, inv_rank))
     inv = lines.invoice[line_order]
-    out = _ChunkLines(
+    return _ChunkLines(
         minute=minute[inv],
         invoice=inv_rank[line_order],
         kind=kind[inv].astype(np.int8),
@@ -999,7 +1058,6 @@ def _chunk_transactions(
         customer=customer[inv],
         country=country[inv].astype(np.int16),
     )
-    return sim, out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1021,17 +1079,24 @@ _SPILL_SCHEMA = pa.schema(
     ]
 )
 
+# The Online Retail II columns with the types written to Parquet.
 TRANSACTIONS_SCHEMA = pa.schema(
-    [
-        ("Invoice", pa.string()),
-        ("StockCode", pa.string()),
-        ("Description", pa.string()),
-        ("Quantity", pa.int64()),
-        ("InvoiceDate", pa.timestamp("us")),
-        ("Price", pa.float64()),
-        ("Customer ID", pa.int64()),
-        ("Country", pa.string()),
-    ]
+    list(
+        zip(
+            ONLINE_RETAIL_II_COLUMNS,
+            (
+                pa.string(),  # Invoice
+                pa.string(),  # StockCode
+                pa.string(),  # Description
+                pa.int64(),  # Quantity
+                pa.timestamp("us"),  # InvoiceDate
+                pa.float64(),  # Price
+                pa.int64(),  # Customer ID
+                pa.string(),  # Country
+            ),
+            strict=True,
+        )
+    )
 )
 
 
@@ -1258,9 +1323,9 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     words[:, 1] = pence >> 63  # sign extension to a 128-bit integer
     price = pa.Array.from_buffers(pa.decimal128(18, 2), len(pence), [None, pa.py_buffer(words)])
     columns = list(batch.columns)
-    columns[TRANSACTION_COLUMNS.index("InvoiceDate")] = date
-    columns[TRANSACTION_COLUMNS.index("Price")] = price
-    return pa.RecordBatch.from_arrays(columns, names=list(TRANSACTION_COLUMNS))
+    columns[ONLINE_RETAIL_II_COLUMNS.index("InvoiceDate")] = date
+    columns[ONLINE_RETAIL_II_COLUMNS.index("Price")] = price
+    return pa.RecordBatch.from_arrays(columns, names=list(ONLINE_RETAIL_II_COLUMNS))
 
 
 def write_transactions(
@@ -1308,7 +1373,7 @@ def write_transactions(
         return rows
     options = pacsv.WriteOptions(include_header=False, quoting_style="none")
     with open(path, "wb") as sink:
-        sink.write((",".join(TRANSACTION_COLUMNS) + "\n").encode())
+        sink.write((",".join(ONLINE_RETAIL_II_COLUMNS) + "\n").encode())
         for batch in batches:
             pacsv.write_csv(_csv_batch(batch), sink, options)
             rows += batch.num_rows

@@ -15,17 +15,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from crm_analytics.schemas import ONLINE_RETAIL_II_COLUMNS
+
 META_COLUMNS: tuple[str, ...] = ("source_file", "source_sheet", "source_row_number")
-ONLINE_RETAIL_II_COLUMNS: tuple[str, ...] = (
-    "Invoice",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "Price",
-    "Customer ID",
-    "Country",
-)
 
 
 class WorkbookError(ValueError):

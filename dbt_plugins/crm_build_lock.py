@@ -11,7 +11,7 @@ it raises a RuntimeError, which dbt-duckdb reports as a clean connection failure
 
 Why this lives outside `crm_analytics`: the package is plain Python with no dbt imports (the dbt
 Python models call it), while a dbt-duckdb plugin must subclass the adapter's BasePlugin.
-profiles.yml puts this folder on the path (`module_paths`) and names the module (`plugins`).
+profiles.yml names the module (`plugins`); `make setup` installs it with the package.
 """
 
 from __future__ import annotations

@@ -36,6 +36,21 @@ class DbtResult:
 DbtRunner = Callable[..., DbtResult]
 
 
+class _Lane:
+    """Whether the test being set up or run carries the ``dbt`` marker (set by the hook below).
+
+    `make test-fast` runs ``pytest -m "not dbt"``: a test that starts dbt without the marker
+    would slip into that lane, so `dbt_build` refuses to run for it.
+    """
+
+    dbt_marked = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _Lane.dbt_marked = item.get_closest_marker("dbt") is not None
+
+
 def dbt_build(
     work_dir: Path,
     vars: dict[str, object] | None = None,
@@ -49,6 +64,11 @@ def dbt_build(
     dbt state or a database with each other or with `make run`. Module-scoped fixtures call
     this with a folder from tmp_path_factory to share one build between tests.
     """
+    if not _Lane.dbt_marked:
+        raise RuntimeError(
+            "this test runs dbt but has no dbt marker: add `pytestmark = pytest.mark.dbt` to its "
+            "module (or @pytest.mark.dbt to the test), so `make test-fast` leaves it out"
+        )
     database = work_dir / "crm.duckdb"
     args = [
         DBT,

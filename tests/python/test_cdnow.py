@@ -19,6 +19,8 @@ import pytest
 from conftest import DbtResult, dbt_build
 from lifetimes.utils import summary_data_from_transaction_data
 
+pytestmark = pytest.mark.dbt
+
 LIFETIMES_DATA = Path(lifetimes.__file__).parent / "datasets"
 CALIBRATION_END = "1997-09-30"
 

@@ -10,6 +10,8 @@ import pytest
 from conftest import DbtResult, dbt_build
 from test_cdnow import write_cdnow_lines
 
+pytestmark = pytest.mark.dbt
+
 # published conditional expectations by calibration frequency 0..6, 7+ (BG/NBD) and actuals
 PUBLISHED_EXPECTED = [0.225, 0.523, 1.044, 1.520, 2.164, 2.654, 3.504, 6.157]
 PUBLISHED_ACTUAL = [0.237, 0.697, 1.393, 1.560, 2.532, 2.947, 3.862, 6.359]

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import DbtResult, dbt_build
 
+pytestmark = pytest.mark.dbt
+
 HEADER = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country"
 
 

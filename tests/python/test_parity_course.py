@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SHARED_DATA_DIR, DbtResult, dbt_build
 
-pytestmark = pytest.mark.shared_data
+pytestmark = [pytest.mark.shared_data, pytest.mark.dbt]
 
 RETAIL_ANALYSIS_DATE = dt.datetime(2010, 12, 11)
 FLO_ANALYSIS_DATE = dt.datetime(2021, 6, 1)

@@ -15,6 +15,8 @@ from conftest import SHARED_DATA_DIR, DbtResult, dbt_build
 
 from crm_analytics import synth
 
+pytestmark = pytest.mark.dbt
+
 # The lifetime table counts purchase days, so two purchases of one customer on one day merge and
 # T is measured from the first purchase's day, not its minute. Both are the lifetimes convention
 # and both bias the fit a little: alpha comes out high by about 2 SE at r=0.25, alpha=10 and

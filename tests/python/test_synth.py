@@ -14,6 +14,7 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
 from lifetimes.utils import summary_data_from_transaction_data
 
 from crm_analytics import synth
+from crm_analytics.schemas import FLO_COLUMNS, ONLINE_RETAIL_II_COLUMNS
 
 BGNBD_TRUTH = pd.Series(dataclasses.asdict(synth.DEFAULT_BGNBD))
 GG = synth.DEFAULT_GAMMA_GAMMA
@@ -343,7 +344,7 @@ def test_csv_columns_and_formats(tmp_path) -> None:
 
     from_csv = pd.read_csv(csv_path, dtype={"Invoice": str, "StockCode": str})
     from_parquet = pd.read_parquet(parquet_path)
-    assert list(from_parquet.columns) == list(synth.TRANSACTION_COLUMNS)
+    assert list(from_parquet.columns) == list(ONLINE_RETAIL_II_COLUMNS)
     assert pq.read_schema(parquet_path).equals(synth.TRANSACTIONS_SCHEMA)
     assert (from_csv["Invoice"] == from_parquet["Invoice"]).all()
     assert (from_csv["Price"] == from_parquet["Price"]).all()
@@ -353,14 +354,14 @@ def test_csv_columns_and_formats(tmp_path) -> None:
 
 def test_customer_summaries_shape_and_consistency(tmp_path) -> None:
     frame = synth.customer_summaries_frame(3_000, seed=4)
-    assert list(frame.columns) == list(synth.FLO_COLUMNS)
+    assert list(frame.columns) == list(FLO_COLUMNS)
     assert len(frame) == 3_000
     uuid4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
     assert frame["master_id"].map(lambda s: bool(uuid4.fullmatch(s))).all()
     assert frame["master_id"].is_unique
     assert set(frame["order_channel"]) == set(synth.ONLINE_CHANNELS)
     assert set(frame["last_order_channel"]) == {*synth.ONLINE_CHANNELS, "Offline"}
-    dates = [c for c in synth.FLO_COLUMNS if c.endswith("_date") or "_date_" in c]
+    dates = [c for c in FLO_COLUMNS if c.endswith("_date") or "_date_" in c]
     for column in dates:
         assert frame[column].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     day = {c: pd.to_datetime(frame[c]) for c in dates}
@@ -395,7 +396,7 @@ def test_customer_summaries_shape_and_consistency(tmp_path) -> None:
     path = tmp_path / "flo.csv"
     assert synth.write_customer_summaries(path, 300, seed=4) == 300
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == ",".join(synth.FLO_COLUMNS)
+    assert lines[0] == ",".join(FLO_COLUMNS)
     assert re.search(r",\d+\.0,\d+\.0,\d+\.\d{1,2},\d+\.\d{1,2},\"?\[", lines[1]), lines[1]
     parquet = tmp_path / "flo.parquet"
     synth.write_customer_summaries(parquet, 300, seed=4)

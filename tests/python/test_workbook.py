@@ -17,9 +17,9 @@ import pyarrow as pa
 import pytest
 from conftest import DbtResult, dbt_build
 
+from crm_analytics.schemas import ONLINE_RETAIL_II_COLUMNS
 from crm_analytics.workbook import (
     META_COLUMNS,
-    ONLINE_RETAIL_II_COLUMNS,
     WorkbookError,
     cell_to_text,
     concat_sheets,

@@ -1,7 +1,7 @@
 {#-
     The BG/NBD fit's input: distinct (frequency, recency, T) rows per dataset with the number of
     customers on each (the fit's weights). A weighted fit on these rows gives the same
-    estimates as one row per customer (tested in tests/python/test_btyd.py).
+    estimates as one row per customer (tested in tests/python/btyd/).
 -#}
 with
 

@@ -17,9 +17,9 @@ def model(dbt, session):
     gamma_gamma_inputs = dbt.ref("int_gamma_gamma_inputs_counted").df()
     chosen = dbt.ref("int_transaction_models_chosen").df()
     return fit_models(
-        transaction_inputs.rename(columns={"customer_age": "T"}),
+        transaction_inputs,
         gamma_gamma_inputs,
-        bgnbd_penalizer=float(transaction_model_penalizer),
+        transaction_model_penalizer=float(transaction_model_penalizer),
         gamma_gamma_penalizer=float(gamma_gamma_penalizer),
         transaction_model=dict(zip(chosen["dataset"], chosen["transaction_model"], strict=True)),
     )

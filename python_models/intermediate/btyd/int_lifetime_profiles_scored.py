@@ -5,9 +5,7 @@ are converted to the models' time unit here; cltv_predictions joins the scores b
 customers in SQL.
 """
 
-from crm_analytics.btyd import score_profiles
-
-DAYS_PER_WEEK = 7.0
+from crm_analytics.btyd import DAYS_PER_WEEK, score_profiles
 
 
 def model(dbt, session):
@@ -23,8 +21,8 @@ def model(dbt, session):
     units_per_week = DAYS_PER_WEEK / time_unit_days
     profiles = dbt.ref("int_lifetime_profiles_counted").df()
     parameters = dbt.ref("int_btyd_models_fitted").df()
-    scores = score_profiles(
-        profiles.rename(columns={"customer_age": "T"}),
+    return score_profiles(
+        profiles,
         parameters,
         horizons={
             "expected_purchases_week": week_horizon_weeks * units_per_week,
@@ -35,4 +33,3 @@ def model(dbt, session):
         monthly_discount_rate=monthly_discount_rate,
         units_per_month=weeks_per_month * units_per_week,
     )
-    return scores.rename(columns={"T": "customer_age"})

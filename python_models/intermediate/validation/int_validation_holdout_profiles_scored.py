@@ -1,9 +1,9 @@
 """Expected holdout purchases of every distinct calibration profile, per validation model.
 
-A thin adapter around crm_analytics.validation.holdout_predictions.
+A thin adapter around crm_analytics.btyd.holdout_predictions.
 """
 
-from crm_analytics.validation import holdout_predictions
+from crm_analytics.btyd import holdout_predictions
 
 PROFILE_COLUMNS = [
     "dataset",
@@ -21,5 +21,4 @@ def model(dbt, session):
     dbt.config(materialized="table")
     profiles = dbt.ref("int_validation_holdout_inputs_counted").df()[PROFILE_COLUMNS]
     fits = dbt.ref("int_validation_models_fitted").df()
-    predictions = holdout_predictions(profiles.rename(columns={"customer_age": "T"}), fits)
-    return predictions.rename(columns={"T": "customer_age"})
+    return holdout_predictions(profiles, fits)

@@ -1,10 +1,10 @@
 """Fits every validation transaction model per dataset on the calibration period.
 
-A thin adapter around crm_analytics.validation.fit_validation_models; the SQL model
+A thin adapter around crm_analytics.btyd.fit_validation_models; the SQL model
 int_validation_fit_inputs_counted supplies the weighted distinct calibration rows.
 """
 
-from crm_analytics.validation import fit_validation_models
+from crm_analytics.btyd import fit_validation_models
 
 
 def model(dbt, session):
@@ -13,9 +13,7 @@ def model(dbt, session):
     penalizer = dbt.config.get("transaction_model_penalizer")
     fit_rows = dbt.ref("int_validation_fit_inputs_counted").df()
     return fit_validation_models(
-        fit_rows[["dataset", "frequency", "recency", "customer_age", "customers"]].rename(
-            columns={"customer_age": "T"}
-        ),
+        fit_rows[["dataset", "frequency", "recency", "customer_age", "customers"]],
         models=list(models),
         penalizer=float(penalizer),
     )

@@ -1,16 +1,14 @@
 """Each validation model's probability of 0, 1, ..., 6 and 7+ repeat purchases within T, for
 every distinct calibration T. A thin adapter around
-crm_analytics.validation.period_transaction_probabilities."""
+crm_analytics.btyd.period_transaction_probabilities."""
 
-from crm_analytics.validation import period_transaction_probabilities
+from crm_analytics.btyd import period_transaction_probabilities
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     ages = dbt.ref("int_validation_age_inputs_counted").df()
     fits = dbt.ref("int_validation_models_fitted").df()
-    ages = ages[["dataset", "customer_age_days", "customer_age"]]
-    probabilities = period_transaction_probabilities(
-        ages.rename(columns={"customer_age": "T"}), fits, max_repeat=7
+    return period_transaction_probabilities(
+        ages[["dataset", "customer_age_days", "customer_age"]], fits, max_repeat=7
     )
-    return probabilities.rename(columns={"T": "customer_age"})

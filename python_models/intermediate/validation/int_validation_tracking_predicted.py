@@ -1,9 +1,9 @@
 """Each validation model's expected cumulative repeat purchases, by week, of one customer
 acquired on a given day of the period. A thin adapter around
-crm_analytics.validation.tracking_expectations; cltv_validation_tracking weights and sums
+crm_analytics.btyd.tracking_expectations; cltv_validation_tracking weights and sums
 them in SQL."""
 
-from crm_analytics.validation import tracking_expectations
+from crm_analytics.btyd import tracking_expectations
 
 
 def model(dbt, session):

@@ -1,11 +1,12 @@
-"""Tests of crm_analytics.validation on the CDNOW sample: the published calibration/holdout and
-tracking figures of Fader, Hardie and Lee (2005), the expected histogram of repeat purchases,
-weights, and failing models.
+"""Tests of the validation table functions of crm_analytics.btyd.tables on the CDNOW sample:
+the published calibration/holdout and tracking figures of Fader, Hardie and Lee (2005), the
+expected histogram of repeat purchases, weights, and failing models.
 
 The data are rebuilt from the transactions (``CDNOW_sample.txt``, shipped inside lifetimes) the
 way the project's SQL does: purchases collapsed to distinct days, calibration period
 1997-01-01 .. 1997-09-30 (39 weeks), holdout 1997-10-01 .. 1998-06-30 (39 weeks), times in
-weeks (days / 7).
+weeks (days / 7). The tables take and return the SQL column name ``customer_age`` (the math's
+T).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import lifetimes.datasets
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.integrate import quad
-from scipy.special import gammaln
+from cdnow_reference import PUBLISHED_BGNBD, reference_pmf, simulate_repeat_purchases
 
-from crm_analytics import btyd, validation
+from crm_analytics import btyd
+from crm_analytics.btyd import mbgnbd
 
 PERIOD_START = pd.Timestamp("1997-01-01")
 CALIBRATION_END = pd.Timestamp("1997-09-30")
@@ -32,7 +33,6 @@ MODELS = ("bgnbd", "pareto_nbd", "mbgnbd")
 # purchases in the holdout weeks by calibration frequency 0, 1, ..., 6, 7+
 PUBLISHED_HOLDOUT_ACTUAL = [0.237, 0.697, 1.393, 1.560, 2.532, 2.947, 3.862, 6.359]
 PUBLISHED_HOLDOUT_BGNBD = [0.225, 0.523, 1.044, 1.520, 2.164, 2.654, 3.504, 6.157]
-PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def customers(purchases: pd.DataFrame) -> pd.DataFrame:
         }
     )
     table["recency"] = table["recency_days"] / 7
-    table["T"] = table["customer_age_days"] / 7
+    table["customer_age"] = table["customer_age_days"] / 7
     holdout = days[(days["date"] > CALIBRATION_END) & (days["date"] <= HOLDOUT_END)]
     table["holdout_days"] = (
         holdout.groupby("customer_id").size().reindex(table.index, fill_value=0).astype(int)
@@ -77,15 +77,16 @@ def customers(purchases: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def inputs(customers: pd.DataFrame) -> pd.DataFrame:
-    """int_..._counted: distinct (frequency, recency, T) rows with their customer counts."""
-    return customers.groupby(["dataset", "frequency", "recency", "T"], as_index=False).agg(
-        customers=("frequency", "size")
-    )
+    """int_..._counted: distinct (frequency, recency, customer_age) rows with their customer
+    counts."""
+    return customers.groupby(
+        ["dataset", "frequency", "recency", "customer_age"], as_index=False
+    ).agg(customers=("frequency", "size"))
 
 
 @pytest.fixture(scope="module")
 def fits(inputs: pd.DataFrame) -> pd.DataFrame:
-    return validation.fit_validation_models(inputs, MODELS, penalizer=0.0)
+    return btyd.fit_validation_models(inputs, MODELS, penalizer=0.0)
 
 
 def estimates(fits: pd.DataFrame, model: str, dataset: str = "cdnow") -> dict[str, float]:
@@ -103,7 +104,7 @@ def test_the_rebuilt_calibration_table_is_the_lifetimes_summary(customers: pd.Da
     assert len(customers) == 2357 and (customers.index == summary.index).all()
     assert (customers["frequency"] == summary["frequency"]).all()
     assert np.max(np.abs(customers["recency"] - summary["recency"])) <= 0.005
-    assert np.max(np.abs(customers["T"] - summary["T"])) <= 0.005
+    assert np.max(np.abs(customers["customer_age"] - summary["T"])) <= 0.005
     assert customers["birth_offset_days"].between(0, 83).all()  # first purchases in Q1 1997
 
 
@@ -113,7 +114,7 @@ def test_the_rebuilt_calibration_table_is_the_lifetimes_summary(customers: pd.Da
 
 
 def test_fit_validation_models_on_cdnow(inputs: pd.DataFrame, fits: pd.DataFrame) -> None:
-    assert list(fits.columns) == list(validation.FIT_COLUMNS)
+    assert list(fits.columns) == list(btyd.FIT_COLUMNS)
     assert fits[["model", "parameter"]].values.tolist() == [
         [model, name] for model in MODELS for name in btyd.MODEL_PARAMETERS[model]
     ]
@@ -141,7 +142,9 @@ def test_fit_validation_models_on_cdnow(inputs: pd.DataFrame, fits: pd.DataFrame
     )
     # the rows are those of fit_transaction_model
     direct = btyd.fit_transaction_model(
-        "mbgnbd", *(inputs[name] for name in ("frequency", "recency", "T", "customers")), 0.0
+        "mbgnbd",
+        *(inputs[name] for name in ("frequency", "recency", "customer_age", "customers")),
+        0.0,
     )
     mbgnbd = fits[fits["model"] == "mbgnbd"]
     assert mbgnbd["estimate"].tolist() == list(direct.params.values())
@@ -152,10 +155,12 @@ def test_fit_validation_models_on_cdnow(inputs: pd.DataFrame, fits: pd.DataFrame
 def test_weighted_rows_fit_like_one_row_per_customer(
     customers: pd.DataFrame, inputs: pd.DataFrame
 ) -> None:
-    per_customer = customers[["dataset", "frequency", "recency", "T"]].assign(customers=1)
+    per_customer = customers[["dataset", "frequency", "recency", "customer_age"]].assign(
+        customers=1
+    )
     models = ["pareto_nbd", "mbgnbd"]
-    weighted = validation.fit_validation_models(inputs, models, 0.001)
-    unweighted = validation.fit_validation_models(per_customer, models, "0.001")
+    weighted = btyd.fit_validation_models(inputs, models, 0.001)
+    unweighted = btyd.fit_validation_models(per_customer, models, "0.001")
     assert weighted["converged"].all() and (weighted["penalizer"] == 0.001).all()
     pd.testing.assert_frame_equal(
         weighted.drop(columns=["estimate", "standard_error", "ci_lower", "ci_upper"]),
@@ -181,13 +186,13 @@ def test_a_failing_model_gives_nan_rows_not_an_exception(
             "dataset": ["new_shop", "new_shop"],
             "frequency": [0, 0],
             "recency": [0.0, 0.0],
-            "T": [3.0, 5.0],
+            "customer_age": [3.0, 5.0],
             "customers": [4, 2],
         }
     )
-    monkeypatch.setattr(btyd, "ModifiedBetaGeoFitter", BrokenModifiedBetaGeoFitter)
-    table = validation.fit_validation_models(pd.concat([one_timers, inputs]), MODELS, 0.001)
-    assert list(table.columns) == list(validation.FIT_COLUMNS)
+    monkeypatch.setattr(mbgnbd, "ModifiedBetaGeoFitter", BrokenModifiedBetaGeoFitter)
+    table = btyd.fit_validation_models(pd.concat([one_timers, inputs]), MODELS, 0.001)
+    assert list(table.columns) == list(btyd.FIT_COLUMNS)
     assert table.groupby(["dataset", "model"], sort=False).size().to_dict() == {
         (dataset, model): 4 for dataset in ("cdnow", "new_shop") for model in MODELS
     }
@@ -237,20 +242,20 @@ def test_a_failing_model_gives_nan_rows_not_an_exception(
 
     # the tables downstream use the models that were fitted, and skip the others
     profiles = customers.head(50).assign(duration_holdout=HOLDOUT_WEEKS)
-    predictions = validation.holdout_predictions(profiles, table)
+    predictions = btyd.holdout_predictions(profiles, table)
     assert predictions.groupby(["dataset", "model"]).size().to_dict() == {
         ("cdnow", "bgnbd"): 50,
         ("cdnow", "pareto_nbd"): 50,
     }
-    ages = pd.DataFrame({"dataset": ["cdnow", "new_shop"], "T": [10.0, 3.0]})
-    assert validation.period_transaction_probabilities(ages, table)["model"].unique().tolist() == [
+    ages = pd.DataFrame({"dataset": ["cdnow", "new_shop"], "customer_age": [10.0, 3.0]})
+    assert btyd.period_transaction_probabilities(ages, table)["model"].unique().tolist() == [
         "bgnbd",
         "pareto_nbd",
     ]
     # a dataset without any good fit gives no rows, but the columns are there
     births = pd.DataFrame({"dataset": ["new_shop"], "birth_offset_days": [3], "customers": [6]})
     weeks = pd.DataFrame({"dataset": ["new_shop"], "weeks": [10]})
-    empty = validation.tracking_expectations(births, weeks, table)
+    empty = btyd.tracking_expectations(births, weeks, table)
     assert empty.empty and list(empty.columns) == [
         "dataset",
         "model",
@@ -263,38 +268,36 @@ def test_a_failing_model_gives_nan_rows_not_an_exception(
 
 def test_invalid_validation_inputs_are_refused(inputs: pd.DataFrame, fits: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="unknown transaction model 'bg'"):
-        validation.fit_validation_models(inputs, ["bgnbd", "bg"], 0.0)
+        btyd.fit_validation_models(inputs, ["bgnbd", "bg"], 0.0)
     with pytest.raises(ValueError, match=r"more than once: \['bgnbd'\]"):
-        validation.fit_validation_models(inputs, ["bgnbd", "mbgnbd", "bgnbd"], 0.0)
+        btyd.fit_validation_models(inputs, ["bgnbd", "mbgnbd", "bgnbd"], 0.0)
     with pytest.raises(ValueError, match="penalizer must be finite"):
-        validation.fit_validation_models(inputs, ["bgnbd"], -1)
+        btyd.fit_validation_models(inputs, ["bgnbd"], -1)
     with pytest.raises(ValueError, match=r"inputs lacks columns \['customers'\]"):
-        validation.fit_validation_models(inputs.drop(columns="customers"), ["bgnbd"], 0.0)
+        btyd.fit_validation_models(inputs.drop(columns="customers"), ["bgnbd"], 0.0)
     profiles = inputs.drop(columns="customers").assign(duration_holdout=HOLDOUT_WEEKS)
     with pytest.raises(ValueError, match=r"1 row.* non-finite or negative duration_holdout"):
-        validation.holdout_predictions(
+        btyd.holdout_predictions(
             profiles.assign(duration_holdout=[np.inf, *[39.0] * (len(profiles) - 1)]), fits
         )
-    with pytest.raises(ValueError, match=r"recency outside \[0, T\]"):
-        validation.holdout_predictions(profiles.assign(recency=profiles["T"] + 1), fits)
+    with pytest.raises(ValueError, match=r"recency outside \[0, customer_age\]"):
+        btyd.holdout_predictions(profiles.assign(recency=profiles["customer_age"] + 1), fits)
     with pytest.raises(ValueError, match=r"clash with output columns: \['model'\]"):
-        validation.holdout_predictions(profiles.assign(model="x"), fits)
-    ages = pd.DataFrame({"dataset": ["cdnow"], "T": [10.0]})
+        btyd.holdout_predictions(profiles.assign(model="x"), fits)
+    ages = pd.DataFrame({"dataset": ["cdnow"], "customer_age": [10.0]})
     with pytest.raises(ValueError, match="max_repeat must be an integer >= 1"):
-        validation.period_transaction_probabilities(ages, fits, max_repeat=0)
-    with pytest.raises(ValueError, match="non-finite or negative T"):
-        validation.period_transaction_probabilities(ages.assign(T=-1.0), fits)
+        btyd.period_transaction_probabilities(ages, fits, max_repeat=0)
+    with pytest.raises(ValueError, match="non-finite or negative customer_age"):
+        btyd.period_transaction_probabilities(ages.assign(customer_age=-1.0), fits)
     births = pd.DataFrame({"dataset": ["cdnow"], "birth_offset_days": [3]})
     with pytest.raises(ValueError, match="weeks has no row for dataset 'cdnow'"):
-        validation.tracking_expectations(
-            births, pd.DataFrame({"dataset": ["x"], "weeks": [5]}), fits
-        )
+        btyd.tracking_expectations(births, pd.DataFrame({"dataset": ["x"], "weeks": [5]}), fits)
     with pytest.raises(ValueError, match="conflicting values"):
-        validation.tracking_expectations(
+        btyd.tracking_expectations(
             births, pd.DataFrame({"dataset": ["cdnow", "cdnow"], "weeks": [5, 6]}), fits
         )
     with pytest.raises(ValueError, match="fits lacks columns"):
-        validation.tracking_expectations(
+        btyd.tracking_expectations(
             births,
             pd.DataFrame({"dataset": ["cdnow"], "weeks": [5]}),
             fits.drop(columns="converged"),
@@ -317,15 +320,15 @@ def test_holdout_conditional_expectations_by_calibration_frequency(
     by_lines = by_calibration_frequency(line_counts, customers["frequency"])
     assert round(by_lines[7], 3) == 6.859  # counting transactions instead does not match
 
-    keys = ["dataset", "frequency", "recency_days", "customer_age_days", "recency", "T"]
+    keys = ["dataset", "frequency", "recency_days", "customer_age_days", "recency", "customer_age"]
     profiles = customers[keys].drop_duplicates().assign(duration_holdout=HOLDOUT_WEEKS)
-    predictions = validation.holdout_predictions(profiles.iloc[::-1], fits)
+    predictions = btyd.holdout_predictions(profiles.iloc[::-1], fits)
     assert list(predictions.columns) == [
         "dataset",
         "model",
         "frequency",
         "recency",
-        "T",
+        "customer_age",
         "duration_holdout",
         "recency_days",
         "customer_age_days",
@@ -350,14 +353,14 @@ def test_holdout_conditional_expectations_by_calibration_frequency(
                 HOLDOUT_WEEKS,
                 part["frequency"],
                 part["recency"],
-                part["T"],
+                part["customer_age"],
                 model,
             ),
             rel=1e-12,
         )
 
     # a fit_models table works too (its Gamma-Gamma rows are ignored)
-    from_fit_models = validation.holdout_predictions(
+    from_fit_models = btyd.holdout_predictions(
         profiles, pd.concat([fits[fits["model"] == "bgnbd"], fits.assign(model="gamma_gamma")])
     )
     assert from_fit_models["model"].unique().tolist() == ["bgnbd"]
@@ -368,52 +371,18 @@ def test_holdout_conditional_expectations_by_calibration_frequency(
 # --------------------------------------------------------------------------------------------
 
 
-def quad_pareto_nbd_pmf(params: dict[str, float], t: float, n: int) -> float:
-    """Pareto/NBD P(X(t) = n) by integrating the NBD count over the death time."""
-    r, alpha, s, beta = (params[name] for name in ("r", "alpha", "s", "beta"))
-
-    def nbd(u: float) -> float:
-        log_coefficient = gammaln(r + n) - gammaln(r) - gammaln(n + 1)
-        return float(np.exp(log_coefficient) * (alpha / (alpha + u)) ** r * (u / (alpha + u)) ** n)
-
-    dead = quad(lambda u: nbd(u) * s / beta * (beta / (beta + u)) ** (s + 1), 0, t, epsabs=1e-15)
-    return nbd(t) * (beta / (beta + t)) ** s + dead[0]
-
-
-def reference_pmf(model: str, params: dict[str, float], t: float, n: int) -> float:
-    """P(X(t) = n) from lifetimes (BG/NBD, MBG/NBD) or numerical integration (Pareto/NBD)."""
-    if model == "pareto_nbd":
-        return quad_pareto_nbd_pmf(params, t, n)
-    fitter = {"bgnbd": lifetimes.BetaGeoFitter, "mbgnbd": lifetimes.ModifiedBetaGeoFitter}[model]()
-    fitter.params_ = pd.Series(params)
-    return float(fitter.probability_of_n_purchases_up_to_time(t, n))
-
-
-def simulate_repeat_purchases(
-    model: str, params: dict[str, float], age: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """X(T) for customers of ages ``age``, drawn from the model's story."""
-    rate = rng.gamma(params["r"], 1 / params["alpha"], age.size)
-    if model == "pareto_nbd":
-        lifetime = rng.exponential(1 / rng.gamma(params["s"], 1 / params["beta"], age.size))
-        return rng.poisson(rate * np.minimum(lifetime, age))
-    dropout = rng.beta(params["a"], params["b"], age.size)
-    possible = rng.geometric(dropout) - (model == "mbgnbd")
-    return np.minimum(rng.poisson(rate * age), possible)
-
-
 def test_period_transaction_probabilities_and_the_expected_histogram(
     customers: pd.DataFrame, fits: pd.DataFrame
 ) -> None:
-    ages = customers.groupby(["dataset", "customer_age_days", "T"], as_index=False).agg(
+    ages = customers.groupby(["dataset", "customer_age_days", "customer_age"], as_index=False).agg(
         customers=("frequency", "size")
     )
     duplicated = pd.concat([ages, ages.head(3)])  # exact duplicates are dropped
-    table = validation.period_transaction_probabilities(duplicated, fits)
+    table = btyd.period_transaction_probabilities(duplicated, fits)
     assert list(table.columns) == [
         "dataset",
         "model",
-        "T",
+        "customer_age",
         "customer_age_days",
         "customers",
         "repeat_purchases",
@@ -422,7 +391,7 @@ def test_period_transaction_probabilities_and_the_expected_histogram(
     assert len(table) == 3 * len(ages) * 8
     assert table["repeat_purchases"].tolist()[:9] == [0, 1, 2, 3, 4, 5, 6, 7, 0]
     assert (table["probability"] >= 0).all()
-    sums = table.groupby(["model", "T"])["probability"].sum()
+    sums = table.groupby(["model", "customer_age"])["probability"].sum()
     assert len(sums) == 3 * len(ages)
     assert np.max(np.abs(sums - 1)) < 1e-12
 
@@ -430,8 +399,8 @@ def test_period_transaction_probabilities_and_the_expected_histogram(
     for model in MODELS:
         params = estimates(fits, model)
         part = table[table["model"] == model]
-        for age in ages["T"].iloc[[0, len(ages) // 2, -1]]:
-            block = part[part["T"] == age]["probability"].to_numpy()
+        for age in ages["customer_age"].iloc[[0, len(ages) // 2, -1]]:
+            block = part[part["customer_age"] == age]["probability"].to_numpy()
             reference = [reference_pmf(model, params, age, n) for n in range(7)]
             assert block[:7] == pytest.approx(reference, rel=1e-9, abs=1e-14)
             assert block[7] == pytest.approx(1 - sum(reference), rel=1e-9)
@@ -442,7 +411,7 @@ def test_period_transaction_probabilities_and_the_expected_histogram(
         index="repeat_purchases", columns="model", values="expected", aggfunc="sum"
     )
     assert histogram.sum().to_numpy() == pytest.approx([2357.0] * 3, rel=1e-12)
-    age_of_each = customers["T"].to_numpy()
+    age_of_each = customers["customer_age"].to_numpy()
     rng = np.random.default_rng(97)
     replications = 40
     for model in MODELS:
@@ -484,7 +453,7 @@ def test_tracking_cumulative_repeat_purchases_to_week_78(
         customers=("frequency", "size")
     )
     weeks = pd.DataFrame({"dataset": ["cdnow"], "weeks": [TRACKING_WEEKS]})
-    table = validation.tracking_expectations(births, weeks, fits)
+    table = btyd.tracking_expectations(births, weeks, fits)
     assert list(table.columns) == [
         "dataset",
         "model",
@@ -526,7 +495,7 @@ def test_tracking_cumulative_repeat_purchases_to_week_78(
     published = fits.assign(
         estimate=fits["model"].map({"bgnbd": 1.0}) * fits["parameter"].map(PUBLISHED_BGNBD)
     )
-    rounded = validation.tracking_expectations(births, weeks, published)
+    rounded = btyd.tracking_expectations(births, weeks, published)
     assert rounded["model"].unique().tolist() == ["bgnbd"]  # NaN estimates: not a good fit
     at_78 = rounded[rounded["week"] == TRACKING_WEEKS]
     assert round(float(at_78["expected_cumulative_repeat_purchases"] @ at_78["customers"])) == 4171
@@ -559,7 +528,7 @@ def test_a_model_with_non_finite_predictions_is_left_out_not_averaged(
             "dataset": "retail",
             "frequency": [0.0, 0.0],
             "recency": [0.0, 0.0],
-            "T": [1.0, 30.0],
+            "customer_age": [1.0, 30.0],
             "duration_holdout": [13.0, 13.0],
         }
     )
@@ -568,9 +537,9 @@ def test_a_model_with_non_finite_predictions_is_left_out_not_averaged(
         13.0,
         profiles["frequency"],
         profiles["recency"],
-        profiles["T"],
+        profiles["customer_age"],
     )
     assert not np.isfinite(raw).all()  # the premise: the model itself gives a NaN here
-    predictions = validation.holdout_predictions(profiles, fits)
+    predictions = btyd.holdout_predictions(profiles, fits)
     assert predictions.empty
     assert "non-finite expected_holdout_purchases" in capsys.readouterr().err
