@@ -142,8 +142,8 @@ def fit_models(
     transaction model is fitted, with ``transaction_model_penalizer``.
     ``gamma_gamma_inputs``: columns ``dataset, frequency, monetary_value, customers`` (repeat
     buyers; rows with frequency 0 are ignored). Penalizers may arrive as strings from dbt
-    config: they are converted with ``float``. The fallback penalizers are 0 (the unpenalised fit), then the penalizer times 10,
-    100, 1000 (transaction model) or 10, 100 (Gamma-Gamma); with a penalizer of 0 they are the
+    config: they are converted with ``float``. The fallback penalizers are 0 (the unpenalised
+    fit), then the penalizer times 10, 100, 1000 (transaction model) or 10, 100 (Gamma-Gamma); with a penalizer of 0 they are the
     defaults of the models' ``fit`` functions.
 
     Returns one row per dataset, model and parameter with the columns of `PARAMETER_COLUMNS`,
