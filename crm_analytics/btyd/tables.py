@@ -143,8 +143,8 @@ def fit_models(
     ``gamma_gamma_inputs``: columns ``dataset, frequency, monetary_value, customers`` (repeat
     buyers; rows with frequency 0 are ignored). Penalizers may arrive as strings from dbt
     config: they are converted with ``float``. The fallback penalizers are 0 (the unpenalised
-    fit), then the penalizer times 10, 100, 1000 (transaction model) or 10, 100 (Gamma-Gamma); with a penalizer of 0 they are the
-    defaults of the models' ``fit`` functions.
+    fit), then the penalizer times 10, 100, 1000 (transaction model) or 10, 100 (Gamma-Gamma);
+    with a penalizer of 0 they are the defaults of the models' ``fit`` functions.
 
     Returns one row per dataset, model and parameter with the columns of `PARAMETER_COLUMNS`,
     sorted by dataset, then the transaction model's rows before Gamma-Gamma's, in parameter
