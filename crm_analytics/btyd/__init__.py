@@ -13,7 +13,7 @@ Layout:
   place ``lifetimes`` is imported) and the delta-method standard errors.
 * `registry`: one `TransactionModel` entry per transaction model, and the functions that take
   a model name (`fit_transaction_model`, `probability_alive`, ...).
-* `clv`: `customer_lifetime_value`.
+* `clv`: `customer_lifetime_value` and its transaction factor `discounted_expected_purchases`.
 * `tables`: the table functions the dbt Python models call (SQL column names, ``customer_age``
   for the math's ``T``).
 
@@ -26,7 +26,7 @@ before fitting, so one row per customer and distinct rows with counts give the s
 """
 
 from crm_analytics.btyd import bgnbd, gamma_gamma, mbgnbd, pareto_nbd
-from crm_analytics.btyd.clv import customer_lifetime_value
+from crm_analytics.btyd.clv import customer_lifetime_value, discounted_expected_purchases
 from crm_analytics.btyd.engine import (
     DEFAULT_TRANSACTION_FALLBACKS,
     MAX_PARAMETER,
@@ -91,6 +91,7 @@ __all__ = [
     "bgnbd",
     "chosen_models",
     "customer_lifetime_value",
+    "discounted_expected_purchases",
     "expected_purchases",
     "expected_purchases_since_acquisition",
     "fallback_penalizers",

@@ -11,7 +11,8 @@ unit.
 Production fits and scores:
 
 * `fit_models`: a transaction model (BG/NBD unless told otherwise) and Gamma-Gamma per dataset.
-* `score_profiles`: P(alive), expected purchases, expected spend and CLV per distinct profile.
+* `score_profiles`: P(alive), expected purchases and discounted expected purchases (the CLV's
+  transaction factor) per distinct (frequency, recency, T) profile.
 
 Validation (calibration / holdout backtests and diagnostics):
 
@@ -42,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analytics.btyd import gamma_gamma, registry
-from crm_analytics.btyd.clv import customer_lifetime_value
+from crm_analytics.btyd.clv import discounted_expected_purchases
 from crm_analytics.btyd.engine import (
     DEFAULT_TRANSACTION_FALLBACKS,
     TRANSACTION_FALLBACK_FACTORS,
@@ -50,7 +51,7 @@ from crm_analytics.btyd.engine import (
     ModelFitError,
     fallback_penalizers,
 )
-from crm_analytics.btyd.names import BGNBD, GAMMA_GAMMA, MODEL_LABELS, TRANSACTION_MODELS
+from crm_analytics.btyd.names import BGNBD, MODEL_LABELS, TRANSACTION_MODELS
 from crm_analytics.btyd.numerics import FloatArray, Params, as_float_array
 from crm_analytics.btyd.registry import MODEL_PARAMETERS
 from crm_analytics.units import DAYS_PER_WEEK
@@ -98,13 +99,7 @@ TRANSACTION_INPUT_COLUMNS: tuple[str, ...] = (
     "customers",
 )
 GAMMA_GAMMA_INPUT_COLUMNS: tuple[str, ...] = ("dataset", "frequency", "monetary_value", "customers")
-PROFILE_COLUMNS: tuple[str, ...] = (
-    "dataset",
-    "frequency",
-    "recency",
-    "customer_age",
-    "monetary_value",
-)
+PROFILE_COLUMNS: tuple[str, ...] = ("dataset", "frequency", "recency", "customer_age")
 HOLDOUT_PROFILE_COLUMNS: tuple[str, ...] = (
     "dataset",
     "frequency",
@@ -211,23 +206,25 @@ def score_profiles(
     monthly_discount_rate: float,
     units_per_month: float,
 ) -> pd.DataFrame:
-    """Score each profile row with the fitted models of its dataset.
+    """Score each transaction profile with the fitted transaction model of its dataset.
 
-    ``profiles``: columns ``dataset, frequency, recency, customer_age, monetary_value`` (times
-    in the model unit; any other columns are kept). ``parameters``: the output of `fit_models`
-    (columns ``dataset, model, parameter, estimate`` are used); each dataset's transaction
-    model is the one model of `TRANSACTION_MODELS` found for it there. ``horizons`` maps output
-    column names to horizons in the model time unit. Valid rows have ``frequency >= 0``,
-    ``0 <= recency <= customer_age`` and a finite ``monetary_value`` when ``frequency > 0``;
-    ``customer_age == 0`` is valid (first purchase on the analysis date): such a customer gets
-    the probability alive and expected purchases of a newly acquired customer
-    (``probability_alive`` 1 under BG/NBD and Pareto/NBD). For frequency 0 the monetary value
-    is ignored and ``expected_average_profit`` is the population mean ``p * v / (q - 1)``.
+    ``profiles``: columns ``dataset, frequency, recency, customer_age`` (times in the model
+    unit; any other columns are kept), one row per distinct profile: what is scored here
+    depends on nothing else, so the work is bounded by the distinct profiles, not by the
+    customers. ``parameters``: the output of `fit_models` (columns ``dataset, model,
+    parameter, estimate`` are used); each dataset's transaction model is the one model of
+    `TRANSACTION_MODELS` found for it there. ``horizons`` maps output column names to horizons
+    in the model time unit. Valid rows have ``frequency >= 0`` and
+    ``0 <= recency <= customer_age``; ``customer_age == 0`` is valid (first purchase on the
+    analysis date): such a customer gets the probability alive and expected purchases of a
+    newly acquired customer (``probability_alive`` 1 under BG/NBD and Pareto/NBD).
 
     Returns a copy of ``profiles`` (same index and row order) with the added float columns
-    ``probability_alive``, one per horizon (in the mapping's order),
-    ``expected_average_profit`` (currency units) and ``clv`` (currency units, see
-    `customer_lifetime_value`; months of ``units_per_month`` model time units).
+    ``probability_alive``, one per horizon (in the mapping's order), and
+    ``discounted_expected_purchases`` (purchases over ``clv_months`` months of
+    ``units_per_month`` model time units, each month discounted; see
+    `discounted_expected_purchases`). The CLV is that times Gamma-Gamma's expected spend per
+    purchase, a closed form per customer that SQL computes (cltv_predictions).
 
     Raises:
         ValueError: missing columns or parameters, no or several transaction models for a
@@ -235,7 +232,7 @@ def score_profiles(
     """
     _require_columns(profiles, PROFILE_COLUMNS, "profiles")
     _require_columns(parameters, ("dataset", "model", "parameter", "estimate"), "parameters")
-    added = ["probability_alive", *horizons, "expected_average_profit", "clv"]
+    added = ["probability_alive", *horizons, "discounted_expected_purchases"]
     clashes = sorted(set(added) & set(profiles.columns))
     if clashes or len(set(added)) != len(added):
         raise ValueError(f"output column names clash with each other or the profiles: {clashes}")
@@ -248,8 +245,7 @@ def score_profiles(
         model = _transaction_model_of(parameters, dataset)
         transactions = registry.transaction_model(model)
         transaction_params = _parameters_of(parameters, dataset, model)
-        gg_params = _parameters_of(parameters, dataset, GAMMA_GAMMA)
-        x, t_x, age, m = _validated_profiles(part, dataset)
+        x, t_x, age = _validated_profiles(part, dataset)
         scores["probability_alive"][rows] = transactions.probability_alive(
             transaction_params, x, t_x, age
         )
@@ -257,16 +253,11 @@ def score_profiles(
             scores[name][rows] = transactions.expected_purchases(
                 transaction_params, horizon, x, t_x, age
             )
-        scores["expected_average_profit"][rows] = gamma_gamma.expected_average_profit(
-            gg_params, x, m
-        )
-        scores["clv"][rows] = customer_lifetime_value(
+        scores["discounted_expected_purchases"][rows] = discounted_expected_purchases(
             transaction_params,
-            gg_params,
             x,
             t_x,
             age,
-            m,
             months=int(clv_months),
             monthly_discount_rate=float(monthly_discount_rate),
             units_per_month=float(units_per_month),
@@ -277,8 +268,7 @@ def score_profiles(
             if bad:
                 raise ValueError(
                     f"dataset {dataset!r}: {bad} profile(s) got a non-finite {name}; "
-                    f"parameters {MODEL_LABELS[model]} {transaction_params}, "
-                    f"Gamma-Gamma {gg_params}"
+                    f"parameters {MODEL_LABELS[model]} {transaction_params}"
                 )
     result = profiles.copy()
     for name in added:
@@ -665,25 +655,23 @@ def _transaction_model_of(parameters: pd.DataFrame, dataset: object) -> str:
 
 def _validated_profiles(
     part: pd.DataFrame, dataset: object
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One dataset's profile columns as float arrays, or a ValueError naming the bad rows."""
     x = as_float_array(part["frequency"])
     t_x = as_float_array(part["recency"])
     age = as_float_array(part["customer_age"])
-    m = as_float_array(part["monetary_value"])
     finite = np.isfinite(x) & np.isfinite(t_x) & np.isfinite(age)
     checks = {
         "non-finite frequency, recency or customer_age": ~finite,
         "negative frequency": finite & (x < 0),
         "recency outside [0, customer_age]": finite & ((t_x < 0) | (t_x > age)),
-        "non-finite monetary_value with frequency > 0": finite & (x > 0) & ~np.isfinite(m),
     }
     problems = [
         f"{int(mask.sum())} row(s) with {what}" for what, mask in checks.items() if mask.any()
     ]
     if problems:
         raise ValueError(f"dataset {dataset!r}: invalid profiles: " + "; ".join(problems))
-    return x, t_x, age, m
+    return x, t_x, age
 
 
 def _good_fits(fits: pd.DataFrame) -> dict[object, dict[str, Params]]:

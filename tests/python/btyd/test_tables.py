@@ -33,7 +33,8 @@ HORIZONS = {
 }
 BGNBD_PENALIZER = 0.001
 GAMMA_GAMMA_PENALIZER = 0.001
-ADDED_COLUMNS = ["probability_alive", *HORIZONS, "expected_average_profit", "clv"]
+ADDED_COLUMNS = ["probability_alive", *HORIZONS, "discounted_expected_purchases"]
+CLV_MONTHS, MONTHLY_DISCOUNT_RATE, WEEKS_PER_MONTH = 3, 0.01, 4.345
 
 
 def model_inputs(profiles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,7 +65,9 @@ def two_datasets() -> pd.DataFrame:
 
 
 def score(profiles: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
-    return score_profiles(profiles, parameters, HORIZONS, 3, 0.01, 4.345)
+    return score_profiles(
+        profiles, parameters, HORIZONS, CLV_MONTHS, MONTHLY_DISCOUNT_RATE, WEEKS_PER_MONTH
+    )
 
 
 def test_fit_models_and_score_profiles(two_datasets: pd.DataFrame) -> None:
@@ -108,17 +111,28 @@ def test_fit_models_and_score_profiles(two_datasets: pd.DataFrame) -> None:
     assert scores["probability_alive"].between(0, 1).all()
     week, month, quarter = (scores[name] for name in HORIZONS)
     assert (week <= month).all() and (month <= quarter).all() and (week > 0).all()
-    assert (scores["expected_average_profit"] > 0).all() and (scores["clv"] > 0).all()
+    assert (scores["discounted_expected_purchases"] > 0).all()
+    # the discounted purchases by their definition: month k's expected purchases / 1.01^k
+    cdnow_part = scores[scores["dataset"] == "cdnow"]
+    bgnbd_params = alone.query("model == 'bgnbd'").set_index("parameter")["estimate"].to_dict()
+    columns = columns_of(cdnow_part, "frequency", "recency", "customer_age")
+    by_month = [
+        expected_purchases(bgnbd_params, month * WEEKS_PER_MONTH, *columns)
+        for month in range(CLV_MONTHS + 1)
+    ]
+    definition = sum(
+        (by_month[month] - by_month[month - 1]) / (1 + MONTHLY_DISCOUNT_RATE) ** month
+        for month in range(1, CLV_MONTHS + 1)
+    )
+    assert cdnow_part["discounted_expected_purchases"].to_numpy() == pytest.approx(
+        definition, rel=1e-12
+    )
     cdnow_scores = scores[scores["dataset"] == "cdnow"]
     pd.testing.assert_frame_equal(
         score(profiles[profiles["dataset"] == "cdnow"], alone), cdnow_scores
     )
     one_time = cdnow_scores[cdnow_scores["frequency"] == 0]
     assert (one_time["probability_alive"] == 1).all()
-    gg = alone.query("model == 'gamma_gamma'").set_index("parameter")["estimate"]
-    assert one_time["expected_average_profit"].to_numpy() == pytest.approx(
-        gg["p"] * gg["v"] / (gg["q"] - 1), rel=1e-12
-    )
 
 
 def test_score_profiles_handles_customers_first_seen_on_the_analysis_date(
@@ -138,7 +152,7 @@ def test_score_profiles_handles_customers_first_seen_on_the_analysis_date(
     scores = score(new, parameters)
     assert np.isfinite(scores[ADDED_COLUMNS].to_numpy()).all()
     assert scores["probability_alive"].tolist() == [1.0, 1.0]
-    for name in [*HORIZONS, "expected_average_profit", "clv"]:
+    for name in [*HORIZONS, "discounted_expected_purchases"]:
         assert scores[name].iloc[0] == pytest.approx(scores[name].iloc[1], rel=1e-6)
     assert (scores["expected_purchases_week"] > 0).all()
 
