@@ -77,7 +77,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
             "transaction_model_penalizer": 0,
             "gamma_gamma_penalizer": 0,
         },
-        select="+cltv_predictions +cltv_model_parameters",
+        select="+cltv_predictions +cltv_model_parameters +customer_lifetime",
     )
     assert result.returncode == 0, result.output[-4000:]
     return result
@@ -197,7 +197,7 @@ def test_predictions_equal_lifetimes_methods(build, lifetime) -> None:
         ggf.conditional_expected_average_profit(frequency, monetary),
     )
     close(
-        predictions["clv"],
+        predictions["predicted_clv"],
         ggf.customer_lifetime_value(
             bgf, frequency, recency, age, monetary, time=3, discount_rate=0.01, freq="W"
         ),

@@ -1,7 +1,11 @@
 {#-
-    The distinct lifetime profiles (frequency, recency, T, monetary value) of each dataset with
-    the number of customers that share each one. The Python models score these rows instead of
-    one row per customer; cltv_predictions joins the scores back in SQL.
+    The distinct transaction profiles (frequency, recency, T) of each dataset with the number of
+    customers that share each one. The Python model int_lifetime_profiles_scored scores these
+    rows instead of one row per customer, so its work is bounded by the profiles (at most
+    frequencies x days x days of the data's span), not by the customers; the monetary value is
+    left out on purpose (a continuous value would make every customer a profile): the spend
+    has a closed form that cltv_predictions computes in SQL. Grouped on the integer day counts;
+    recency and customer_age are those divided by the time unit.
 -#}
 with
 
@@ -17,10 +21,9 @@ final as (
         customer_age_days,
         recency,
         customer_age,
-        monetary_value,
         count(*) as customers
     from customer_lifetime
-    group by dataset, frequency, recency_days, customer_age_days, recency, customer_age, monetary_value
+    group by dataset, frequency, recency_days, customer_age_days, recency, customer_age
 )
 
 select * from final
