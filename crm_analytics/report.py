@@ -291,7 +291,7 @@ def load_clv_stats(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -
                 dataset,
                 clv,
                 ntile(10) over (partition by dataset order by clv desc) as decile
-            from cltv_predictions
+            from (select dataset, predicted_clv as clv, predicted_clv_segment as cltv_segment from cltv_predictions) as predictions
             where {DATASET_FILTER}
         )
         select
@@ -331,7 +331,7 @@ def load_clv_histogram(
                 min(clv) as lowest,
                 max(clv) as highest,
                 min(clv) filter (where clv > 0) as lowest_positive
-            from cltv_predictions
+            from (select dataset, predicted_clv as clv, predicted_clv_segment as cltv_segment from cltv_predictions) as predictions
             where {DATASET_FILTER}
             group by dataset
         ),
@@ -359,7 +359,7 @@ def load_clv_histogram(
                     when not widths.log_scale then predictions.clv
                     when predictions.clv > 0 then log10(predictions.clv)
                 end as x
-            from cltv_predictions as predictions
+            from (select dataset, predicted_clv as clv, predicted_clv_segment as cltv_segment from cltv_predictions) as predictions
             inner join widths on predictions.dataset = widths.dataset
         ),
         binned as (
@@ -398,7 +398,7 @@ def load_clv_segments(con: duckdb.DuckDBPyConnection, dataset: str | None = None
             avg(clv) as mean_clv,
             sum(clv) as total_clv,
             sum(clv) / sum(sum(clv)) over (partition by dataset) as clv_share
-        from cltv_predictions
+        from (select dataset, predicted_clv as clv, predicted_clv_segment as cltv_segment from cltv_predictions) as predictions
         where {DATASET_FILTER}
         group by dataset, cltv_segment
         order by dataset, cltv_segment

@@ -197,7 +197,7 @@ def test_predictions_equal_lifetimes_methods(build, lifetime) -> None:
         ggf.conditional_expected_average_profit(frequency, monetary),
     )
     close(
-        predictions["clv"],
+        predictions["predicted_clv"],
         ggf.customer_lifetime_value(
             bgf, frequency, recency, age, monetary, time=3, discount_rate=0.01, freq="W"
         ),

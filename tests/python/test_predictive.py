@@ -141,7 +141,7 @@ def test_every_real_customer_gets_a_finite_prediction(real_build):
     assert (
         predictions["expected_purchases_month"] <= predictions["expected_purchases_quarter"]
     ).all()
-    assert set(predictions["cltv_segment"]) == {"A", "B", "C", "D"}
+    assert set(predictions["predicted_clv_segment"]) == {"A", "B", "C", "D"}
 
 
 def test_a_dataset_of_one_time_buyers_fails_with_a_clear_message(tmp_path: Path):

@@ -248,14 +248,15 @@ def test_data_access_matches_the_marts(build: DbtResult) -> None:
         assert cell["customers"].item() == customers
     # every customer with CLV > 0 is in exactly one histogram bin
     for dataset, positive, median in build.query(
-        "select dataset, count(*) filter (where clv > 0), median(clv) from cltv_predictions"
+        "select dataset, count(*) filter (where predicted_clv > 0), median(predicted_clv)"
+        " from cltv_predictions"
         " group by dataset"
     ):
         assert histogram.loc[histogram["dataset"] == dataset, "customers"].sum() == positive
         assert stats.loc[dataset, "median_clv"] == pytest.approx(median)
     assert histogram["log_scale"].all()  # CLV is skewed in both sample datasets
     for dataset, segment, customers in build.query(
-        "select dataset, cltv_segment, count(*) from cltv_predictions group by all"
+        "select dataset, predicted_clv_segment, count(*) from cltv_predictions group by all"
     ):
         row = clv_segments[
             (clv_segments["dataset"] == dataset) & (clv_segments["cltv_segment"] == segment)
@@ -465,9 +466,9 @@ def test_clv_histogram_is_on_a_log_axis_only_when_skewed() -> None:
         con.execute(
             """
             create table cltv_predictions as
-            select 'even' as dataset, i::double as clv from range(1, 101) as t (i)
-            union all select 'skewed', pow(10, i / 25.0) from range(0, 100) as t (i)
-            union all select 'skewed', 0.0
+            select 'even' as dataset, i::double as predicted_clv, 'A' as predicted_clv_segment from range(1, 101) as t (i)
+            union all select 'skewed', pow(10, i / 25.0), 'A' from range(0, 100) as t (i)
+            union all select 'skewed', 0.0, 'A'
             """
         )
         histogram = report.load_clv_histogram(con, bins=10)

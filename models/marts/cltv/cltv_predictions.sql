@@ -1,7 +1,7 @@
 {#-
     Predictions per customer: the scores of the customer's distinct lifetime profile (computed
     once per profile by the Python model int_lifetime_profiles_scored) joined back in SQL, plus the
-    CLV segment: quartiles of clv per dataset, pandas-qcut-exact, A (highest) .. D.
+    CLV segment: quartiles of predicted_clv per dataset, pandas-qcut-exact, A (highest) .. D.
 -#}
 with
 
@@ -40,7 +40,7 @@ joined as (
 edges as (
     select
         dataset,
-        {{ crm_qcut_edges('clv', 4, 'clv_edge') }}
+        {{ crm_qcut_edges('clv', 4, 'predicted_clv_edge') }}
     from joined
     group by dataset
 ),
@@ -59,8 +59,8 @@ final as (
         cast(joined.expected_purchases_month as {{ dbt.type_float() }}) as expected_purchases_month,
         cast(joined.expected_purchases_quarter as {{ dbt.type_float() }}) as expected_purchases_quarter,
         cast(joined.expected_average_profit as {{ dbt.type_float() }}) as expected_average_profit,
-        cast(joined.clv as {{ dbt.type_float() }}) as clv,
-        {{ crm_quartile_segment('joined.clv', 'edges.clv_edge') }} as cltv_segment
+        cast(joined.clv as {{ dbt.type_float() }}) as predicted_clv,
+        {{ crm_quartile_segment('joined.clv', 'edges.predicted_clv_edge') }} as predicted_clv_segment
     from joined
     inner join edges
         on joined.dataset = edges.dataset
