@@ -6,11 +6,8 @@
     predicted CLV itself. The highest value belongs to the last bin. Only bins with customers
     have a row.
 -#}
-{%- set bins = var('report_clv_histogram_bins') -%}
-{%- if bins is not number or bins < 1 or bins != bins | int -%}
-    {{ exceptions.raise_compiler_error(
-        "var report_clv_histogram_bins must be a whole number >= 1, got " ~ bins) }}
-{%- endif %}
+{#- a whole number from 1, checked at parse time with every var (crm_check_vars) -#}
+{%- set bins = var('report_clv_histogram_bins') %}
 
 with
 
