@@ -52,6 +52,7 @@
         ['holdout_days', 1, 3660, true, true],
         ['max_holdout_forecast_error_pct', 0, 1000000, false, false],
         ['max_unparseable_share', 0, 1, true, false],
+        ['report_clv_histogram_bins', 1, 1000, true, true],
     ] -%}
     {%- for name, lowest, highest, inclusive, whole in numbers -%}
         {%- set value = var(name) -%}

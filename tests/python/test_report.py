@@ -1,27 +1,36 @@
-"""`make report`: one self-contained HTML file from the marts (crm_analytics/report.py).
+"""`make report`: one self-contained HTML file from the marts (the package crm_analytics.report).
 
 The sample is built once for the module (dbt_build); the report is made from it, and from a copy
-with small fake model-validation tables (their schema is written down in report.py). The last
-test opens the report in headless Chromium (Debian's, via playwright), fails on any console error
-or page error or any request that leaves the file, waits for every plotly figure to render and
-saves a full-page screenshot (printed path; CRM_REPORT_ARTIFACTS=dir keeps it somewhere fixed).
+with small fake model-validation tables in the validation marts' schema. The rpt_ marts the
+report reads (models/marts/reporting) are checked against pandas computations of their own from
+the base marts (cohort_retention, rfm, cltv_predictions) and the seed file. The last test opens
+the report in headless Chromium (Debian's, via playwright), fails on any console error or page
+error or any request that leaves the file, waits for every plotly figure to render and saves a
+full-page screenshot (printed path; CRM_REPORT_ARTIFACTS=dir keeps it somewhere fixed).
 """
 
 from __future__ import annotations
 
+import ast
+import math
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DbtResult, dbt_build
+import yaml
+from conftest import PROJECT_DIR, DbtResult, dbt_build
 from plotly.offline import get_plotlyjs
 
 from crm_analytics import report
+from crm_analytics.report import clv, data, formatting, model_checks
+from crm_analytics.report.__main__ import main as report_main
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -40,8 +49,10 @@ INSTALL_HINT = (
 # The marts the report reads (and everything they need): the model-validation marts are left
 # out, so the "absent" case is the sample build itself and fake tables stand for them.
 REPORT_MARTS = (
-    "+datasets +kpi_monthly +cohort_retention +rfm +rfm_segment_summary +cltv_predictions"
+    "+datasets +kpi_monthly +cohort_retention +rfm_segment_summary +rpt_cohort_retention_curve"
+    " +rpt_rfm_segment_map +rpt_clv_summary +rpt_clv_histogram +rpt_clv_segments"
 )
+PACKAGE_DIR = PROJECT_DIR / "crm_analytics" / "report"
 SECTION_IDS = [section_id for section_id, _ in report.SECTIONS]
 ALWAYS = [section_id for section_id in SECTION_IDS if section_id != "model-checks"]
 
@@ -67,10 +78,9 @@ FIGURE_PROBLEMS = """() => [...document.querySelectorAll('.plotly-graph-div')].f
 })"""
 
 
-def add_fake_validation_tables(database: Path, holdout_column: bool = True) -> None:
-    """Small cltv_validation_by_frequency / cltv_validation_tracking tables in the agreed schema,
-    made up from cltv_predictions (two models; buckets inserted out of order)."""
-    holdout = ", week > 39 as is_holdout" if holdout_column else ""
+def add_fake_validation_tables(database: Path) -> None:
+    """Small cltv_validation_by_frequency / cltv_validation_tracking tables in the marts' schema,
+    made up from cltv_predictions (three models; buckets inserted out of order)."""
     with duckdb.connect(str(database)) as con:
         con.execute(
             """
@@ -79,6 +89,7 @@ def add_fake_validation_tables(database: Path, holdout_column: bool = True) -> N
                 select
                     dataset,
                     case when frequency >= 7 then '7+' else frequency::varchar end as bucket,
+                    least(frequency, 7)::integer as bucket_order,
                     expected_purchases_quarter as predicted
                 from cltv_predictions
             )
@@ -86,17 +97,19 @@ def add_fake_validation_tables(database: Path, holdout_column: bool = True) -> N
                 dataset,
                 model,
                 bucket as calibration_frequency_bucket,
+                bucket_order,
                 count(*) as customers,
                 avg(predicted) * 0.9 as mean_actual_holdout_purchases,
                 avg(predicted) * factor as mean_predicted_holdout_purchases
             from base
-            cross join (values ('bgnbd', 1.0), ('pareto_nbd', 1.1)) as models (model, factor)
-            group by dataset, model, factor, bucket
+            cross join (values ('bgnbd', 1.0), ('pareto_nbd', 1.1), ('mbgnbd', 1.05))
+                as models (model, factor)
+            group by dataset, model, factor, bucket, bucket_order
             order by bucket desc
             """
         )
         con.execute(
-            f"""
+            """
             create table cltv_validation_tracking as
             with weeks as (
                 select
@@ -106,15 +119,16 @@ def add_fake_validation_tables(database: Path, holdout_column: bool = True) -> N
                     round(40 + 10 * sin(week / 4.0))::double as actual_repeat_purchases,
                     40 + factor * week / 10.0 as expected_repeat_purchases
                 from (select distinct dataset from cltv_predictions)
-                cross join (values ('bgnbd', 1.0), ('pareto_nbd', -1.0)) as models (model, factor)
+                cross join (values ('bgnbd', 1.0), ('pareto_nbd', -1.0), ('mbgnbd', 0.5))
+                    as models (model, factor)
                 cross join range(1, 53) as weeks (week)
             )
             select
                 *,
                 sum(actual_repeat_purchases) over running as actual_cumulative_repeat_purchases,
                 sum(expected_repeat_purchases) over running
-                    as expected_cumulative_repeat_purchases
-                {holdout}
+                    as expected_cumulative_repeat_purchases,
+                week > 39 as is_holdout
             from weeks
             window running as (partition by dataset, model order by week)
             """
@@ -180,7 +194,7 @@ def test_report_has_every_section_and_says_why_model_checks_are_missing(
         assert f'id="{block_id}"' in sample_report, block_id
     assert 'id="model-checks"' not in sample_report
     assert 'id="model-checks-note"' in sample_report
-    assert report.VALIDATION_TRACKING in sample_report
+    assert data.VALIDATION_TRACKING in sample_report
     # FLO has no monthly KPIs: a note, not an empty chart
     assert "No monthly KPIs for flo" in sample_report
 
@@ -222,45 +236,228 @@ def test_report_numbers_match_the_marts(build: DbtResult, sample_report: str) ->
     assert f"The largest segment is {segment} with {customers:,} customers" in sample_report
 
 
-@pytest.mark.dbt
-def test_data_access_matches_the_marts(build: DbtResult) -> None:
+# --- the rpt_ marts against independent pandas computations from the base marts -------------
+
+
+@pytest.fixture(scope="module")
+def marts(build: DbtResult) -> dict[str, pd.DataFrame]:
+    """The base marts and the rpt_ marts of the sample build, whole."""
+    names = (
+        "cohort_retention",
+        "rfm",
+        "cltv_predictions",
+        "rpt_cohort_retention_curve",
+        "rpt_rfm_segment_map",
+        "rpt_clv_summary",
+        "rpt_clv_histogram",
+        "rpt_clv_segments",
+    )
     with duckdb.connect(str(build.database), read_only=True) as con:
-        grid = report.load_rfm_grid(con)
-        by_segment = grid.groupby(["dataset", "segment"])["customers"].sum()
-        cells = report.load_rfm_grid(con, "flo")
-        histogram = report.load_clv_histogram(con)
-        stats = report.load_clv_stats(con).set_index("dataset")
-        clv_segments = report.load_clv_segments(con)
-    assert len(grid) == 50  # 25 cells x 2 datasets
-    assert set(cells["dataset"]) == {"flo"}
-    for dataset, segment, customers in build.query(
-        "select dataset, segment, customers from rfm_segment_summary"
-    ):
-        assert by_segment[(dataset, segment)] == customers
-    for dataset, r_score, f_score, customers in build.query(
-        "select dataset, recency_score, frequency_score, count(*) from rfm group by all"
-    ):
-        cell = grid[
-            (grid["dataset"] == dataset)
-            & (grid["recency_score"] == r_score)
-            & (grid["frequency_score"] == f_score)
-        ]
-        assert cell["customers"].item() == customers
-    # every customer with CLV > 0 is in exactly one histogram bin
-    for dataset, positive, median in build.query(
-        "select dataset, count(*) filter (where clv > 0), median(clv) from cltv_predictions"
-        " group by dataset"
-    ):
-        assert histogram.loc[histogram["dataset"] == dataset, "customers"].sum() == positive
-        assert stats.loc[dataset, "median_clv"] == pytest.approx(median)
-    assert histogram["log_scale"].all()  # CLV is skewed in both sample datasets
-    for dataset, segment, customers in build.query(
-        "select dataset, cltv_segment, count(*) from cltv_predictions group by all"
-    ):
-        row = clv_segments[
-            (clv_segments["dataset"] == dataset) & (clv_segments["cltv_segment"] == segment)
-        ]
-        assert row["customers"].item() == customers
+        return {name: con.execute(f"select * from {name}").df() for name in names}
+
+
+def sorted_frame(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def expected_retention_curve(cohorts: pd.DataFrame) -> pd.DataFrame:
+    followed = cohorts[
+        cohorts["active_customers"].notna() & (cohorts["months_since_acquisition"] >= 1)
+    ]
+    curve = (
+        followed.groupby(["dataset", "months_since_acquisition"])
+        .agg(
+            cohorts=("acquisition_month", "size"),
+            customers=("cohort_size", "sum"),
+            active_customers=("active_customers", "sum"),
+        )
+        .reset_index()
+    )
+    curve["retention_rate"] = curve["active_customers"] / curve["customers"]
+    return curve
+
+
+def expected_clv_summary(clv_values: pd.Series) -> dict[str, object]:
+    """What rpt_clv_summary should hold for one dataset's predicted CLVs."""
+    values = clv_values.astype(float)
+    positive = values[values > 0]
+    # ntile(10) gives the top tile ceil(n / 10) rows
+    top = values.nlargest(math.ceil(len(values) / 10)).sum()
+    skewness = values.skew()
+    return {
+        "customers": len(values),
+        "non_positive_customers": int((values <= 0).sum()),
+        "min_predicted_clv": values.min(),
+        "min_positive_predicted_clv": positive.min(),
+        "max_predicted_clv": values.max(),
+        "mean_predicted_clv": values.mean(),
+        "median_predicted_clv": float(np.quantile(values, 0.5)),
+        "p90_predicted_clv": float(np.quantile(values, 0.9)),
+        "predicted_clv_skewness": skewness,
+        "total_predicted_clv": values.sum(),
+        "top_decile_share": top / values.sum(),
+        "is_log_scale": bool(skewness > 1 and values.max() > 0),
+    }
+
+
+@pytest.mark.dbt
+def test_retention_curve_equals_a_pandas_computation(marts: dict[str, pd.DataFrame]) -> None:
+    keys = ["dataset", "months_since_acquisition"]
+    built = sorted_frame(marts["rpt_cohort_retention_curve"], keys)
+    expected = sorted_frame(expected_retention_curve(marts["cohort_retention"]), keys)
+    assert set(built["dataset"]) == {"online_retail"}  # FLO has no activity by month
+    pd.testing.assert_frame_equal(built, expected[built.columns], check_dtype=False, rtol=1e-12)
+
+
+@pytest.mark.dbt
+def test_rfm_segment_map_equals_a_pandas_computation(marts: dict[str, pd.DataFrame]) -> None:
+    rfm = marts["rfm"]
+    seed = pd.read_csv(PROJECT_DIR / "seeds" / "rfm_segments.csv")
+    counts = rfm.groupby(["dataset", "recency_score", "frequency_score"]).size()
+    rows = []
+    for dataset in sorted(rfm["dataset"].unique()):
+        scored = int((rfm["dataset"] == dataset).sum())
+        for cell in seed.itertuples(index=False):
+            customers = int(counts.get((dataset, cell.recency_score, cell.frequency_score), 0))
+            rows.append(
+                (
+                    dataset,
+                    cell.recency_score,
+                    cell.frequency_score,
+                    cell.segment,
+                    customers,
+                    customers / scored,
+                )
+            )
+    keys = ["dataset", "recency_score", "frequency_score"]
+    built = sorted_frame(marts["rpt_rfm_segment_map"], keys)
+    expected = sorted_frame(pd.DataFrame(rows, columns=built.columns), keys)
+    assert len(built) == 50  # 25 cells x 2 datasets
+    pd.testing.assert_frame_equal(built, expected, check_dtype=False, rtol=1e-12)
+    # every scored customer's own segment is the segment of its cell on the map
+    cells = rfm.merge(built, on=keys, suffixes=("", "_on_map"))
+    assert len(cells) == len(rfm)
+    assert (cells["segment"] == cells["segment_on_map"]).all()
+
+
+@pytest.mark.dbt
+def test_clv_summary_equals_a_pandas_computation(marts: dict[str, pd.DataFrame]) -> None:
+    predictions = marts["cltv_predictions"]
+    built = marts["rpt_clv_summary"].set_index("dataset")
+    assert sorted(built.index) == sorted(predictions["dataset"].unique())
+    for dataset, rows in predictions.groupby("dataset"):
+        expected = expected_clv_summary(rows["predicted_clv"])
+        for column, value in expected.items():
+            assert built.loc[dataset, column] == pytest.approx(value, rel=1e-9), (dataset, column)
+    assert built["is_log_scale"].all()  # CLV is skewed in both sample datasets
+
+
+@pytest.mark.dbt
+def test_clv_histogram_equals_numpy_histogram(marts: dict[str, pd.DataFrame]) -> None:
+    bins = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "report_clv_histogram_bins"
+    ]
+    histogram = marts["rpt_clv_histogram"]
+    for dataset, rows in marts["cltv_predictions"].groupby("dataset"):
+        values = rows["predicted_clv"].astype(float)
+        log_scale = expected_clv_summary(values)["is_log_scale"]
+        scaled = np.log10(values[values > 0]) if log_scale else values
+        counts, edges = np.histogram(scaled, bins=bins, range=(scaled.min(), scaled.max()))
+        filled = np.flatnonzero(counts)
+        built = histogram[histogram["dataset"] == dataset].sort_values("bin_number")
+        assert built["bin_number"].tolist() == filled.tolist(), dataset
+        assert built["customers"].tolist() == counts[filled].tolist(), dataset
+        assert built["customers"].sum() == len(scaled)  # CLV <= 0 is off a log axis
+        assert (built["is_log_scale"] == log_scale).all()
+        np.testing.assert_allclose(built["bin_start"], edges[filled], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(built["bin_end"], edges[filled + 1], rtol=1e-12, atol=1e-12)
+        to_currency = (lambda x: 10**x) if log_scale else (lambda x: x)
+        np.testing.assert_allclose(built["lower_predicted_clv"], to_currency(edges[filled]))
+        np.testing.assert_allclose(built["upper_predicted_clv"], to_currency(edges[filled + 1]))
+
+
+@pytest.mark.dbt
+def test_clv_segments_equal_a_pandas_computation(marts: dict[str, pd.DataFrame]) -> None:
+    predictions = marts["cltv_predictions"]
+    keys = ["dataset", "predicted_clv_segment"]
+    expected = (
+        predictions.groupby(keys)["predicted_clv"]
+        .agg(customers="size", mean_predicted_clv="mean", total_predicted_clv="sum")
+        .reset_index()
+    )
+    totals = predictions.groupby("dataset")["predicted_clv"].sum()
+    expected["predicted_clv_share"] = expected["total_predicted_clv"] / expected["dataset"].map(
+        totals
+    )
+    built = sorted_frame(marts["rpt_clv_segments"], keys)
+    assert len(built) == 8  # segments A..D x 2 datasets
+    pd.testing.assert_frame_equal(
+        built, sorted_frame(expected, keys)[built.columns], check_dtype=False, rtol=1e-9
+    )
+
+
+@pytest.mark.dbt
+def test_report_shows_the_independently_computed_figures(
+    marts: dict[str, pd.DataFrame], sample_report: str
+) -> None:
+    """The readings print what the pandas computations give, not just what the marts hold."""
+    predictions = marts["cltv_predictions"]
+    for dataset, rows in predictions.groupby("dataset"):
+        expected = expected_clv_summary(rows["predicted_clv"])
+        currency = report.currency_for(dataset)
+        median = formatting.fmt_money(expected["median_predicted_clv"], currency)
+        mean = formatting.fmt_money(expected["mean_predicted_clv"], currency)
+        assert (
+            f"Median predicted CLV is {median} and the mean {mean}: the top 10% of customers "
+            f"hold {formatting.fmt_pct(expected['top_decile_share'])}"
+        ) in sample_report
+    curve = expected_retention_curve(marts["cohort_retention"]).set_index(
+        "months_since_acquisition"
+    )
+    assert (
+        "Of the customers acquired in a month, "
+        f"{formatting.fmt_pct(curve.loc[1, 'retention_rate'])} are active again 1 month after, "
+        f"{formatting.fmt_pct(curve.loc[3, 'retention_rate'])} after 3 months"
+    ) in sample_report
+
+
+def string_literals(source: Path) -> list[str]:
+    """Every string constant of a Python file, f-strings' literal parts joined by a blank."""
+    literals = []
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.JoinedStr):
+            literals.append(
+                " ".join(
+                    part.value
+                    for part in node.values
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                )
+            )
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            literals.append(node.value)
+    return literals
+
+
+def test_the_report_runs_no_aggregation_sql() -> None:
+    """Every aggregation is a dbt model: the package's SQL only selects, filters and orders."""
+    aggregation = re.compile(
+        r"\bgroup\s+by\b|\bover\s*\(|\bpartition\s+by\b|\bjoin\b|\bwith\b.*\bas\s*\("
+        r"|\b(count|sum|avg|min|max|quantile_cont|median|skewness|ntile)\s*\(",
+        flags=re.I | re.S,
+    )
+    sources = sorted(PACKAGE_DIR.glob("*.py"))
+    assert len(sources) >= 10
+    queries = [
+        literal
+        for source in sources
+        for literal in string_literals(source)
+        if re.search(r"\bselect\b.*\bfrom\b", literal, flags=re.I | re.S)
+    ]
+    assert len(queries) >= 3  # the table read, the publication, the table check
+    for query in queries:
+        assert not aggregation.search(query), query
+    # the check sees an aggregation where there is one
+    assert aggregation.search("select dataset, count(*) from rfm group by dataset")
 
 
 @pytest.mark.dbt
@@ -291,13 +488,25 @@ def test_model_checks_appear_when_the_validation_tables_exist(validated_report: 
     assert "Pareto/NBD predicts" in document
     assert "in the 13 holdout weeks" in document
     assert report.figure_count(document) == 15
+    # model codes are shown by their display names (crm_analytics.btyd.MODEL_LABELS)
+    assert "MBG/NBD predicts" in document and "MBG/NBD expects" in document
+    assert "Predicted, MBG\\u002fNBD" in document  # the bar's name in the figure's JSON
+    assert "mbgnbd" not in markup_outside_scripts(document)
+    assert not re.search(r'"name":"[^"]*mbgnbd', document)
+
+
+def test_model_labels_come_from_btyd() -> None:
+    assert formatting.model_label("mbgnbd") == "MBG/NBD"
+    assert formatting.model_label("bgnbd") == "BG/NBD"
+    assert formatting.model_label("pareto_nbd") == "Pareto/NBD"
+    assert formatting.model_label("some_new_model") == "some_new_model"
 
 
 @pytest.mark.dbt
 def test_validation_buckets_are_in_numeric_order(validated_database: Path) -> None:
     with duckdb.connect(str(validated_database), read_only=True) as con:
-        validation = report.load_validation_by_frequency(con, "online_retail")
-        tracking = report.load_validation_tracking(con, "online_retail")
+        validation = data.load_validation_by_frequency(con, "online_retail")
+        tracking = data.load_validation_tracking(con, "online_retail")
     buckets = list(dict.fromkeys(validation["calibration_frequency_bucket"]))
     assert buckets == sorted(buckets, key=lambda bucket: int(bucket.rstrip("+")))
     assert buckets[-1] == "7+"
@@ -324,20 +533,20 @@ def small_tracking(holdout: bool | None) -> pd.DataFrame:
 
 def test_tracking_marks_the_calibration_end_only_when_it_is_known() -> None:
     with_holdout = small_tracking(holdout=True)
-    assert report.calibration_end_week(with_holdout) == 8.5
-    figure = report.validation_tracking_figure(with_holdout, "d")
+    assert model_checks.calibration_end_week(with_holdout) == 8.5
+    figure = model_checks.validation_tracking_figure(with_holdout, "d")
     lines = [shape for shape in figure.layout.shapes if shape.x0 == shape.x1 == 8.5]
     assert len(lines) == 2  # the cumulative and the weekly panel
     assert "by week 10 BG/NBD expects 60 cumulative repeat purchases vs 50 actual (+20.0%)" in (
-        report.read_validation_tracking(with_holdout).replace("By", "by")
+        model_checks.read_validation_tracking(with_holdout).replace("By", "by")
     )
-    assert "2 holdout weeks 12 expected vs 10 actual" in report.read_validation_tracking(
+    assert "2 holdout weeks 12 expected vs 10 actual" in model_checks.read_validation_tracking(
         with_holdout
     )
     for frame in (small_tracking(holdout=None), small_tracking(holdout=False)):
-        assert report.calibration_end_week(frame) is None
-        assert not report.validation_tracking_figure(frame, "d").layout.shapes
-        assert "holdout" not in report.read_validation_tracking(frame)
+        assert model_checks.calibration_end_week(frame) is None
+        assert not model_checks.validation_tracking_figure(frame, "d").layout.shapes
+        assert "holdout" not in model_checks.read_validation_tracking(frame)
 
 
 @pytest.mark.dbt
@@ -360,7 +569,7 @@ def test_cli_reads_the_published_copy_or_says_it_falls_back(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CRM_DUCKDB_PATH", raising=False)
     shutil.copyfile(build.database, tmp_path / "crm.duckdb")
-    assert report.main(["--out", "out/fallback.html"]) == 0
+    assert report_main(["--out", "out/fallback.html"]) == 0
     captured = capsys.readouterr()
     assert "published/crm.duckdb not found: reading the build database crm.duckdb" in captured.err
     assert "wrote out/fallback.html (11 figures" in captured.out
@@ -368,14 +577,26 @@ def test_cli_reads_the_published_copy_or_says_it_falls_back(
 
     (tmp_path / "published").mkdir()
     shutil.move(tmp_path / "crm.duckdb", tmp_path / "published" / "crm.duckdb")
-    assert report.main(["--out", "out/published.html", "--currency", "flo=EUR"]) == 0
+    assert report_main(["--out", "out/published.html", "--currency", "flo=EUR"]) == 0
     captured = capsys.readouterr()
     assert "not found" not in captured.err
     assert "from published/crm.duckdb" in captured.out
     assert "Monetary, EUR (mean / median)" in (tmp_path / "out/published.html").read_text()
 
-    assert report.main(["--source", "missing.duckdb"]) == 1
+    assert report_main(["--source", "missing.duckdb"]) == 1
     assert "no database at missing.duckdb" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command_line(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "crm_analytics.report", "--source", str(tmp_path / "no.duckdb")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert f"error: no database at {tmp_path / 'no.duckdb'}" in completed.stderr
 
 
 @pytest.mark.dbt
@@ -460,32 +681,53 @@ def test_report_renders_in_headless_chromium(
     assert screenshot.stat().st_size > 100_000
 
 
-def test_clv_histogram_is_on_a_log_axis_only_when_skewed() -> None:
-    with duckdb.connect() as con:
-        con.execute(
-            """
-            create table cltv_predictions as
-            select 'even' as dataset, i::double as clv from range(1, 101) as t (i)
-            union all select 'skewed', pow(10, i / 25.0) from range(0, 100) as t (i)
-            union all select 'skewed', 0.0
-            """
-        )
-        histogram = report.load_clv_histogram(con, bins=10)
-        stats = report.load_clv_stats(con).set_index("dataset")
-    even = histogram[histogram["dataset"] == "even"]
-    skewed = histogram[histogram["dataset"] == "skewed"]
-    assert not even["log_scale"].any() and skewed["log_scale"].all()
-    assert even["customers"].tolist() == [10] * 10
-    assert skewed["customers"].sum() == 100  # the customer with CLV 0 is not on the log axis
-    assert stats.loc["skewed", "non_positive"] == 1
-    figure = report.clv_histogram_figure(skewed, "skewed", "GBP")
-    assert figure.layout.xaxis.title.text == "Predicted CLV per customer (GBP, log scale)"
-    assert "1,000" in figure.layout.xaxis.ticktext
-    assert "(1 customer with CLV <= 0 is not on the log axis)" in report.read_clv_distribution(
-        stats.loc["skewed"], "GBP"
+def small_histogram(log_scale: bool) -> pd.DataFrame:
+    """rpt_clv_histogram rows of one dataset: 10 bins of 0.5 from 0 (decades / 2 when log)."""
+    starts = np.arange(10) * 0.5
+    frame = pd.DataFrame(
+        {
+            "dataset": "d",
+            "bin_number": np.arange(10),
+            "is_log_scale": log_scale,
+            "bin_start": starts,
+            "bin_end": starts + 0.5,
+            "bin_width": 0.5,
+            "customers": np.arange(1, 11),
+        }
     )
-    linear = report.clv_histogram_figure(even, "even", report.currency_for("even"))
+    to_currency = (lambda x: 10**x) if log_scale else (lambda x: x)
+    frame["lower_predicted_clv"] = to_currency(frame["bin_start"])
+    frame["upper_predicted_clv"] = to_currency(frame["bin_end"])
+    return frame
+
+
+def test_clv_histogram_is_on_a_log_axis_only_when_skewed() -> None:
+    skewed = clv.clv_histogram_figure(small_histogram(log_scale=True), "skewed", "GBP")
+    assert skewed.layout.xaxis.title.text == "Predicted CLV per customer (GBP, log scale)"
+    assert "1,000" in skewed.layout.xaxis.ticktext
+    assert skewed.data[0].customdata[2] == "10.00 to 31.62"  # in currency, not in log10
+    linear = clv.clv_histogram_figure(
+        small_histogram(log_scale=False), "even", report.currency_for("even")
+    )
     assert linear.layout.xaxis.title.text == "Predicted CLV per customer (currency units)"
+    assert linear.layout.xaxis.ticktext is None
+    assert linear.data[0].customdata[2] == "1.00 to 1.50"
+    stats = pd.Series(
+        {
+            "median_predicted_clv": 12.5,
+            "mean_predicted_clv": 230.0,
+            "top_decile_share": 0.61,
+            "non_positive_customers": 1,
+            "is_log_scale": True,
+        }
+    )
+    assert clv.read_clv_distribution(stats, "GBP") == (
+        "Median predicted CLV is GBP 12.50 and the mean GBP 230: the top 10% of customers hold "
+        "61% of the total (1 customer with CLV <= 0 is not on the log axis)."
+    )
+    # on a linear axis nobody is left out
+    stats["is_log_scale"] = False
+    assert "not on the log axis" not in clv.read_clv_distribution(stats, "GBP")
 
 
 def test_currency_labels() -> None:
@@ -493,5 +735,5 @@ def test_currency_labels() -> None:
     assert report.currency_for("flo") == "TRY"
     assert report.currency_for("cdnow") == report.FALLBACK_CURRENCY
     assert report.currency_for("flo", {"flo": "EUR"}) == "EUR"
-    assert report.fmt_money(1234.4, "GBP") == "GBP 1,234"
-    assert report.fmt_money(19.251, "currency units") == "19.25 currency units"
+    assert formatting.fmt_money(1234.4, "GBP") == "GBP 1,234"
+    assert formatting.fmt_money(19.251, "currency units") == "19.25 currency units"

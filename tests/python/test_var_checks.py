@@ -168,3 +168,10 @@ def test_a_calibration_end_after_the_analysis_date_is_refused(run_dbt: DbtRunner
         "holdout_days) is not before the analysis date 2011-12-11 of dataset 'online_retail'."
         in result.output
     ), result.output
+
+
+def test_report_histogram_bins_are_a_whole_number(run_dbt: DbtRunner) -> None:
+    assert parse_error_lines(run_dbt, report_clv_histogram_bins=2.5) == [
+        "var report_clv_histogram_bins=2.5 is not allowed: expected a whole number from 1 and at "
+        "most 1000."
+    ]
