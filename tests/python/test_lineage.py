@@ -128,9 +128,10 @@ def test_an_unknown_transaction_model_is_refused_naming_the_var(tmp_path: Path) 
         command="compile",
     )
     assert result.returncode != 0
-    assert "var transaction_model='pareto' is not one of bgnbd, pareto_nbd, mbgnbd, auto" in (
-        result.output
-    )
+    assert (
+        "var transaction_model='pareto' (text) is not allowed: expected one of bgnbd, "
+        "pareto_nbd, mbgnbd, auto." in result.output
+    ), result.output
 
 
 def test_the_docs_check_catches_a_backward_edge(manifest: dict, tmp_path: Path) -> None:
