@@ -28,10 +28,44 @@
 {%- endmacro %}
 
 
-{#- The inner edges of `bins` quantile bins, as columns <prefix>_1 .. <prefix>_<bins-1>. -#}
-{% macro crm_qcut_edges(expression, bins, prefix) -%}
-    {%- for k in range(1, bins) %}
-    {{ crm_quantile_cont(expression, (k / bins) | round(10)) }} as {{ prefix }}_{{ k }}{{ ',' if not loop.last }}
+{#-
+    The linearly interpolated quantile at fractions[index] (0-based) of an expression whose
+    quantiles at all of `fractions` are wanted in one select: DuckDB computes one
+    quantile_cont over the list of fractions (the same values, one pass over the group's values
+    instead of one per fraction; identical list aggregates are computed once), Spark one
+    percentile over an array; elsewhere one aggregate per fraction.
+-#}
+{% macro crm_quantile_cont_of_many(expression, fractions, index) -%}
+    {{ return(adapter.dispatch('crm_quantile_cont_of_many', 'crm_analytics')(expression, fractions, index)) }}
+{%- endmacro %}
+
+{% macro default__crm_quantile_cont_of_many(expression, fractions, index) -%}
+    {{ crm_quantile_cont(expression, fractions[index]) }}
+{%- endmacro %}
+
+{% macro duckdb__crm_quantile_cont_of_many(expression, fractions, index) -%}
+    quantile_cont({{ expression }}, [{{ fractions | join(', ') }}])[{{ index + 1 }}]
+{%- endmacro %}
+
+{% macro spark__crm_quantile_cont_of_many(expression, fractions, index) -%}
+    percentile({{ expression }}, array({{ fractions | join(', ') }}))[{{ index }}]
+{%- endmacro %}
+
+
+{#-
+    The inner edges of `bins` quantile bins, as columns <prefix>_1 .. <prefix>_<bins-1>.
+    together=true computes them in one aggregate where the database can
+    (crm_quantile_cont_of_many): the same values, cheaper on large groups.
+-#}
+{% macro crm_qcut_edges(expression, bins, prefix, together=false) -%}
+    {%- set fractions = [] -%}
+    {%- for k in range(1, bins) %}{% do fractions.append((k / bins) | round(10)) %}{% endfor -%}
+    {%- for fraction in fractions %}
+    {%- if together %}
+    {{ crm_quantile_cont_of_many(expression, fractions, loop.index0) }} as {{ prefix }}_{{ loop.index }}{{ ',' if not loop.last }}
+    {%- else %}
+    {{ crm_quantile_cont(expression, fraction) }} as {{ prefix }}_{{ loop.index }}{{ ',' if not loop.last }}
+    {%- endif %}
     {%- endfor %}
 {%- endmacro %}
 
@@ -41,6 +75,23 @@
     (1
     {%- for k in range(1, bins) %}
         + case when {{ expression }} > {{ prefix }}_{{ k }} then 1 else 0 end
+    {%- endfor %})
+{%- endmacro %}
+
+
+{#-
+    The 1-based qcut bin of a rank among the ranks 1..n with ties already broken (pandas
+    qcut(x.rank(method="first"), bins)): the linearly interpolated quantiles of 1..n are exactly
+    1 + (n - 1) k / bins, so rank > edge_k <=> bins (rank - 1) > (n - 1) k. Whole numbers only,
+    no quantile aggregate over the ranks; the same bins as crm_qcut_bin over
+    crm_qcut_edges(rank, bins, ...). (Floating-point edges agree: (n - 1) k / bins, computed as
+    (n - 1) x (k / bins), rounds to the whole number whenever it is one, and is at least 1 / bins
+    away from one otherwise.)
+-#}
+{% macro crm_qcut_rank_bin(rank, count, bins) -%}
+    (1
+    {%- for k in range(1, bins) %}
+        + case when {{ bins }} * ({{ rank }} - 1) > ({{ count }} - 1) * {{ k }} then 1 else 0 end
     {%- endfor %})
 {%- endmacro %}
 

@@ -64,6 +64,11 @@
             {%- do problems.append(crm_var_problem(name, value, allowed)) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set history_months = var('rfm_history_months', none) -%}
+    {%- if history_months is not none and (not crm_is_number(history_months) or history_months is not integer
+        or history_months < 1 or history_months > 1200) -%}
+        {%- do problems.append(crm_var_problem('rfm_history_months', history_months, 'a whole number from 1 and at most 1200, or null for every month')) -%}
+    {%- endif -%}
     {%- set lower, upper = var('outlier_lower_quantile'), var('outlier_upper_quantile') -%}
     {%- if crm_is_number(lower) and crm_is_number(upper) and lower >= upper -%}
         {%- do problems.append(

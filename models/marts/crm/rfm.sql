@@ -1,5 +1,6 @@
 {#-
-    RFM scores and segments, per dataset, pandas-qcut-exact (see macros/scoring/qcut.sql).
+    RFM scores and segments, per dataset, pandas-qcut-exact (see macros/scoring/qcut.sql; the
+    scoring pieces are shared with rfm_monthly through macros/scoring/rfm.sql).
     recency = whole days from the last order to the analysis date (floor, as pandas .days);
     frequency = distinct invoices (FLO: online + offline orders); monetary = total revenue.
     Only customers with monetary > 0 are scored. Frequency is scored on its rank with ties
@@ -22,11 +23,8 @@ rfm_values as (
         customer_id,
         analysis_date,
         customer_sort_key,
-        -- floor of the exact interval: the analysis date is midnight, so a last order at any
-        -- time after midnight is one whole day less than the calendar-day difference
-        {{ dbt.datediff('cast(last_order_at as date)', 'analysis_date', 'day') }}
-        - case when last_order_at > cast(cast(last_order_at as date) as {{ dbt.type_timestamp() }}) then 1 else 0 end
-            as recency,
+        -- whole days, rounded down as pandas' .days (macros/scoring/rfm.sql)
+        {{ crm_rfm_recency('last_order_at', 'analysis_date') }} as recency,
         orders as frequency,
         revenue as monetary
     from customers
@@ -36,19 +34,15 @@ rfm_values as (
 frequency_ranked as (
     select
         *,
-        row_number() over (
-            partition by dataset order by frequency, customer_sort_key
-        ) as frequency_rank
+        {{ crm_rfm_frequency_rank(['dataset']) }} as frequency_rank
     from rfm_values
 ),
 
 edges as (
     select
         dataset,
-        {{ crm_qcut_edges('recency', 5, 'recency_edge') }},
-        {{ crm_qcut_edges('frequency_rank', 5, 'frequency_edge') }},
-        {{ crm_qcut_edges('monetary', 5, 'monetary_edge') }}
-    from frequency_ranked
+        {{ crm_rfm_edges() }}
+    from rfm_values
     group by dataset
 ),
 
@@ -60,9 +54,7 @@ scored as (
         frequency_ranked.recency,
         frequency_ranked.frequency,
         frequency_ranked.monetary,
-        6 - {{ crm_qcut_bin('frequency_ranked.recency', 5, 'edges.recency_edge') }} as recency_score,
-        {{ crm_qcut_bin('frequency_ranked.frequency_rank', 5, 'edges.frequency_edge') }} as frequency_score,
-        {{ crm_qcut_bin('frequency_ranked.monetary', 5, 'edges.monetary_edge') }} as monetary_score
+        {{ crm_rfm_scores('frequency_ranked', 'edges') }}
     from frequency_ranked
     inner join edges
         on frequency_ranked.dataset = edges.dataset
