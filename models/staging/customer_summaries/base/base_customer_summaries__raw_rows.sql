@@ -1,3 +1,5 @@
+{#- the input file as a dbt source, for the lineage; the reader macro below reads it -#}
+{%- set input_file = source('inputs', 'customer_summaries') -%}
 with
 
 raw_rows as (

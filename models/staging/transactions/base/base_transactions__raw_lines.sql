@@ -1,3 +1,5 @@
+{#- the input file as a dbt source, for the lineage; the reader macro below reads it -#}
+{%- set input_file = source('inputs', 'transactions') -%}
 -- depends_on: {{ ref('base_transactions__workbook_lines') }}
 with
 
