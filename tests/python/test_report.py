@@ -569,7 +569,7 @@ def test_model_checks_appear_when_the_validation_tables_exist(validated_report: 
         assert f'id="model-checks-tracking-{dataset}"' in document
     assert "Pareto/NBD predicts" in document
     assert "in the 13 holdout weeks" in document
-    assert report.figure_count(document) == 15
+    assert report.figure_count(document) == 17
     # model codes are shown by their display names (crm_analytics.btyd.MODEL_LABELS)
     assert "MBG/NBD predicts" in document and "MBG/NBD expects" in document
     assert "Predicted, MBG\\u002fNBD" in document  # the bar's name in the figure's JSON
