@@ -11,8 +11,9 @@ It computes nothing in SQL: every figure comes from a finished table, a mart or 
 ``select * ... where dataset = ...``. The package, by layer, each of plain functions:
 
 * ``data``: the reads, one table each, returning a DataFrame;
-* one module per section (``overview``, ``kpi``, ``cohorts``, ``rfm``, ``clv``,
-  ``model_checks``): figures (``*_figure``), one-line readings (``read_*``) and the section;
+* one module per section (``overview``, ``kpi``, ``cohorts``, ``rfm``, ``rfm_history``,
+  ``clv``, ``model_checks``): figures (``*_figure``), one-line readings (``read_*``) and
+  the section;
 * ``formatting`` (numbers, money, model labels) and ``theme`` (colours, the shared layout);
 * ``page``: sections of titled blocks into the HTML document;
 * ``build``: the whole report from a database file; ``__main__``: the command line.

@@ -19,6 +19,7 @@ from crm_analytics.report.model_checks import model_checks_section
 from crm_analytics.report.overview import overview_section
 from crm_analytics.report.page import Section, render_html
 from crm_analytics.report.rfm import rfm_map_section, segment_summary_section
+from crm_analytics.report.rfm_history import rfm_history_section
 
 PUBLISHED_DATABASE = Path("published/crm.duckdb")
 DEFAULT_OUT = Path("reports/crm_report.html")
@@ -29,6 +30,7 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "cohort-retention": (data.COHORT_RETENTION, data.COHORT_RETENTION_CURVE),
     "rfm-segment-map": (data.RFM_SEGMENT_MAP,),
     "segment-summary": (data.RFM_SEGMENT_SUMMARY,),
+    "rfm-history": (data.RFM_SEGMENT_SIZES_MONTHLY, data.RFM_SEGMENT_TRANSITIONS),
     "clv": (data.CLV_SUMMARY, data.CLV_HISTOGRAM, data.CLV_SEGMENTS),
 }
 
@@ -95,6 +97,15 @@ def read_sections(
         sections.append(rfm_map_section(data.load_rfm_segment_map(con, dataset), summary, datasets))
     if ready["segment-summary"]:
         sections.append(segment_summary_section(summary, datasets, currencies))
+    if ready["rfm-history"]:
+        sections.append(
+            rfm_history_section(
+                data.load_rfm_segment_sizes_monthly(con, dataset),
+                data.load_rfm_segment_transitions(con, dataset),
+                datasets,
+                currencies,
+            )
+        )
     if ready["clv"]:
         sections.append(
             clv_section(

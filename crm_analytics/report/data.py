@@ -18,6 +18,8 @@ COHORT_RETENTION = "cohort_retention"
 COHORT_RETENTION_CURVE = "rpt_cohort_retention_curve"
 RFM_SEGMENT_MAP = "rpt_rfm_segment_map"
 RFM_SEGMENT_SUMMARY = "rfm_segment_summary"
+RFM_SEGMENT_SIZES_MONTHLY = "rpt_rfm_segment_sizes_monthly"
+RFM_SEGMENT_TRANSITIONS = "rfm_segment_transitions"
 CLV_SUMMARY = "rpt_clv_summary"
 CLV_HISTOGRAM = "rpt_clv_histogram"
 CLV_SEGMENTS = "rpt_clv_segments"
@@ -33,6 +35,8 @@ REPORT_TABLES: tuple[str, ...] = (
     COHORT_RETENTION_CURVE,
     RFM_SEGMENT_MAP,
     RFM_SEGMENT_SUMMARY,
+    RFM_SEGMENT_SIZES_MONTHLY,
+    RFM_SEGMENT_TRANSITIONS,
     CLV_SUMMARY,
     CLV_HISTOGRAM,
     CLV_SEGMENTS,
@@ -113,6 +117,27 @@ def load_segment_summary(
 ) -> pd.DataFrame:
     """The mart rfm_segment_summary, largest segment first."""
     return load_table(con, RFM_SEGMENT_SUMMARY, "dataset, customers desc, segment", dataset)
+
+
+def load_rfm_segment_sizes_monthly(
+    con: duckdb.DuckDBPyConnection, dataset: str | None = None
+) -> pd.DataFrame:
+    """rpt_rfm_segment_sizes_monthly: every segment at every monthly snapshot, in stacking order."""
+    return load_table(
+        con, RFM_SEGMENT_SIZES_MONTHLY, "dataset, snapshot_date, segment_order, segment", dataset
+    )
+
+
+def load_rfm_segment_transitions(
+    con: duckdb.DuckDBPyConnection, dataset: str | None = None
+) -> pd.DataFrame:
+    """The mart rfm_segment_transitions: from x to segment counts per pair of snapshots."""
+    return load_table(
+        con,
+        RFM_SEGMENT_TRANSITIONS,
+        "dataset, from_snapshot_date, from_segment, to_segment",
+        dataset,
+    )
 
 
 def load_clv_summary(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -> pd.DataFrame:

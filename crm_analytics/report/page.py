@@ -21,6 +21,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("cohort-retention", "Cohort retention"),
     ("rfm-segment-map", "RFM segment map"),
     ("segment-summary", "Segment summary"),
+    ("rfm-history", "RFM over time"),
     ("clv", "Customer lifetime value"),
     ("model-checks", "Model checks"),
 )

@@ -51,6 +51,7 @@ INSTALL_HINT = (
 REPORT_MARTS = (
     "+datasets +kpi_monthly +cohort_retention +rfm_segment_summary +rpt_cohort_retention_curve"
     " +rpt_rfm_segment_map +rpt_clv_summary +rpt_clv_histogram +rpt_clv_segments"
+    " +rpt_rfm_segment_sizes_monthly +rfm_segment_transitions"
 )
 PACKAGE_DIR = PROJECT_DIR / "crm_analytics" / "report"
 SECTION_IDS = [section_id for section_id, _ in report.SECTIONS]
@@ -188,6 +189,9 @@ def test_report_has_every_section_and_says_why_model_checks_are_missing(
         "rfm-segment-map-online_retail",
         "rfm-segment-map-flo",
         "segment-summary-flo",
+        "rfm-sizes-online_retail",
+        "rfm-transitions-online_retail",
+        "rfm-history-flo",
         "clv-distribution-online_retail",
         "clv-segments-flo",
     ):
@@ -207,7 +211,7 @@ def test_every_figure_has_a_reading(sample_report: str) -> None:
         flags=re.S,
     )
     with_figures = [(block_id, body) for block_id, body in blocks if "plotly-graph-div" in body]
-    assert len(with_figures) == report.figure_count(sample_report) == 11
+    assert len(with_figures) == report.figure_count(sample_report) == 13
     for block_id, body in with_figures:
         reading = re.search(r'<p class="reading">([^<]+)</p>', body)
         assert reading and len(reading.group(1)) > 20, block_id
@@ -251,6 +255,9 @@ def marts(build: DbtResult) -> dict[str, pd.DataFrame]:
         "rpt_clv_summary",
         "rpt_clv_histogram",
         "rpt_clv_segments",
+        "rfm_monthly",
+        "rfm_segment_transitions",
+        "rpt_rfm_segment_sizes_monthly",
     )
     with duckdb.connect(str(build.database), read_only=True) as con:
         return {name: con.execute(f"select * from {name}").df() for name in names}
@@ -338,6 +345,81 @@ def test_rfm_segment_map_equals_a_pandas_computation(marts: dict[str, pd.DataFra
     cells = rfm.merge(built, on=keys, suffixes=("", "_on_map"))
     assert len(cells) == len(rfm)
     assert (cells["segment"] == cells["segment_on_map"]).all()
+
+
+@pytest.mark.dbt
+def test_rfm_segment_sizes_equal_a_pandas_computation(marts: dict[str, pd.DataFrame]) -> None:
+    monthly = marts["rfm_monthly"]
+    seed = pd.read_csv(PROJECT_DIR / "seeds" / "rfm_segments.csv")
+    # stacking order: the segments by their first cell in the seed, recency then frequency
+    first_cells = seed.sort_values(["recency_score", "frequency_score"]).drop_duplicates("segment")
+    order = {segment: rank for rank, segment in enumerate(first_cells["segment"], start=1)}
+    counts = monthly.groupby(["dataset", "snapshot_date", "segment"]).size()
+    scored = monthly.groupby(["dataset", "snapshot_date"]).size()
+    rows = [
+        (
+            dataset,
+            snapshot,
+            segment,
+            rank,
+            int(counts.get((dataset, snapshot, segment), 0)),
+            int(total),
+            counts.get((dataset, snapshot, segment), 0) / total,
+        )
+        for (dataset, snapshot), total in scored.items()
+        for segment, rank in order.items()
+    ]
+    keys = ["dataset", "snapshot_date", "segment"]
+    built = sorted_frame(marts["rpt_rfm_segment_sizes_monthly"], keys)
+    expected = sorted_frame(pd.DataFrame(rows, columns=built.columns), keys)
+    assert set(built["dataset"]) == {"online_retail"}  # FLO has no purchase history
+    assert built["snapshot_date"].nunique() > 1
+    pd.testing.assert_frame_equal(built, expected, check_dtype=False, rtol=1e-12)
+    assert order["hibernating"] == 1 and order["champions"] == len(order) == 10
+
+
+@pytest.mark.dbt
+def test_rfm_history_section_reads_the_latest_month(
+    marts: dict[str, pd.DataFrame], sample_report: str
+) -> None:
+    """Both figures are drawn for online_retail, FLO gets its note, and the readings state what
+    pandas computes from rfm_monthly itself (customer by customer)."""
+    assert '<section id="rfm-history">' in sample_report
+    for figure_id in ("fig-rfm-sizes-online_retail", "fig-rfm-transitions-online_retail"):
+        assert f'id="{figure_id}"' in sample_report, figure_id
+    assert "No RFM history for flo" in sample_report
+    monthly = marts["rfm_monthly"]
+    monthly = monthly[monthly["dataset"] == "online_retail"]
+    snapshots = sorted(monthly["snapshot_date"].unique())
+    before, after = (
+        monthly[monthly["snapshot_date"] == snapshot].set_index("customer_id")["segment"]
+        for snapshot in snapshots[-2:]
+    )
+    champions = before[before == "champions"].index
+    stayed = (after.reindex(champions) == "champions").mean()
+    new = len(after.index.difference(before.index))
+    start, end = (pd.Timestamp(snapshot) for snapshot in snapshots[-2:])
+    assert (
+        f"From {start:%d %b %Y} to {end:%d %b %Y}, {formatting.fmt_pct(stayed)} of the "
+        f"{len(champions):,} champions stayed champions"
+    ) in sample_report
+    assert f"; {new:,} customers were scored for the first time." in sample_report
+    # the mart the heatmap reads agrees for the same cell
+    transitions = marts["rfm_segment_transitions"]
+    cell = transitions[
+        (transitions["dataset"] == "online_retail")
+        & (transitions["from_snapshot_date"] == snapshots[-2])
+        & (transitions["from_segment"] == "champions")
+        & (transitions["to_segment"] == "champions")
+    ]
+    assert cell["customer_share"].item() == pytest.approx(stayed)
+    first, last = (
+        int((monthly["snapshot_date"] == snapshot).sum())
+        for snapshot in snapshots[:: len(snapshots) - 1]
+    )
+    assert (
+        f"({len(snapshots)} snapshots) the scored customers went from {first:,} to {last:,}"
+    ) in sample_report
 
 
 @pytest.mark.dbt
@@ -487,7 +569,7 @@ def test_model_checks_appear_when_the_validation_tables_exist(validated_report: 
         assert f'id="model-checks-tracking-{dataset}"' in document
     assert "Pareto/NBD predicts" in document
     assert "in the 13 holdout weeks" in document
-    assert report.figure_count(document) == 15
+    assert report.figure_count(document) == 17
     # model codes are shown by their display names (crm_analytics.btyd.MODEL_LABELS)
     assert "MBG/NBD predicts" in document and "MBG/NBD expects" in document
     assert "Predicted, MBG\\u002fNBD" in document  # the bar's name in the figure's JSON
@@ -572,7 +654,7 @@ def test_cli_reads_the_published_copy_or_says_it_falls_back(
     assert report_main(["--out", "out/fallback.html"]) == 0
     captured = capsys.readouterr()
     assert "published/crm.duckdb not found: reading the build database crm.duckdb" in captured.err
-    assert "wrote out/fallback.html (11 figures" in captured.out
+    assert "wrote out/fallback.html (13 figures" in captured.out
     assert "published/crm.duckdb not found" in (tmp_path / "out/fallback.html").read_text()
 
     (tmp_path / "published").mkdir()
