@@ -14,7 +14,10 @@ from the same dbt invocation, `<target>/catalog.json` (written by `dbt docs gene
 - the lineage runs backwards: a model depends on a model of a later layer (staging, then
   intermediate, then marts), so in particular no mart feeds a non-mart model;
 - a model has no primary-key test: the generic test `primary_key`, or `unique` and `not_null`
-  on the same column;
+  on the same column; a view over line-level data may instead name, in
+  `meta: {primary_key_tested_on: <model>}`, the keyed model upstream or downstream of it whose
+  key test covers its rows (a key test over 100 million lines costs a full scan: the key is
+  tested once, on the one materialised line table);
 - an exposure has no owner or no upstream model;
 - the docs landing page (`{% docs __overview__ %}`) is missing or does not name a var of
   dbt_project.yml;
@@ -197,6 +200,36 @@ def check_public_columns(manifest: dict, project: str, catalog: dict, report: Re
             report.add(where(node), f"{label}: documents no columns (and has no contract)")
 
 
+def lineage_of(manifest: dict, unique_id: str) -> set[str]:
+    """Every node upstream (`depends_on`) or downstream (`child_map`) of `unique_id`."""
+    parents = {
+        node_id: node.get("depends_on", {}).get("nodes", [])
+        for node_id, node in manifest["nodes"].items()
+    }
+    children = manifest.get("child_map", {})
+    related: set[str] = set()
+    for edges in (parents, children):
+        stack = [unique_id]
+        seen: set[str] = set()
+        while stack:
+            for other in edges.get(stack.pop(), []):
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        related |= seen
+    return related
+
+
+def key_tested_elsewhere(manifest: dict, node: dict, project: str, has_key: set[str]) -> bool:
+    """The model names, in meta.primary_key_tested_on, a keyed model in its own lineage."""
+    meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+    keyed = meta.get("primary_key_tested_on")
+    if not keyed:
+        return False
+    keyed_id = f"model.{project}.{keyed}"
+    return keyed_id in has_key and keyed_id in lineage_of(manifest, node["unique_id"])
+
+
 def check_primary_keys(manifest: dict, project: str, report: Report) -> None:
     has_key: set[str] = set()
     column_tests: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -219,7 +252,7 @@ def check_primary_keys(manifest: dict, project: str, report: Report) -> None:
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or node.get("package_name") != project:
             continue
-        if node["unique_id"] in has_key:
+        if node["unique_id"] in has_key or key_tested_elsewhere(manifest, node, project, has_key):
             report.counts["model with a primary-key test"] += 1
         else:
             report.add(

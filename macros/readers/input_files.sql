@@ -2,9 +2,11 @@
     File readers for the raw inputs. This is the only DuckDB-specific layer of the project
     (read_csv / read_parquet / glob); everything downstream is portable SQL.
 
-    Each reader returns one row per raw row, every value as text, under canonical column names,
-    with the file, sheet and 1-based row number the row came from, so that nothing is lost and
-    every quarantined row can be traced back to its place in the input.
+    Each reader returns one row per raw row under canonical column names, with the file, sheet
+    and 1-based row number the row came from, so that nothing is lost and every quarantined row
+    can be traced back to its place in the input. Text files (CSV, the workbook) give every value
+    as text; a typed reader of a Parquet file keeps the file's own types (staging parses only
+    what is text, see macros/parsing), an untyped one casts every value to text.
 -#}
 
 {% macro crm_input_kind(path, var_name) %}
@@ -56,7 +58,7 @@
 -#}
 {% macro crm_scan_sql(path, kind) -%}
     {%- if kind == 'csv' -%}
-        (select *, row_number() over () as _crm_scan_position from {{ crm_file_sql(path, kind) }})
+        (select *, file_index, row_number() over () as _crm_scan_position from {{ crm_file_sql(path, kind) }})
     {%- else -%}
         {{ crm_file_sql(path, kind) }}
     {%- endif -%}
@@ -65,9 +67,10 @@
 
 {#-
     Checks that the input exists, is readable and has at least one data row, and returns its
-    column names. Fails the build with a message naming the var, the file and the problem.
+    column names; when given a dict as column_types, also fills it with each column's DuckDB
+    type. Fails the build with a message naming the var, the file and the problem.
 -#}
-{% macro crm_inspect_input(path, kind, var_name, relation=none) %}
+{% macro crm_inspect_input(path, kind, var_name, relation=none, column_types=none) %}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
@@ -94,9 +97,13 @@
     {%- endif -%}
     {%- set described = run_query("describe select * from " ~ source_sql) -%}
     {%- set columns = [] -%}
+    {%- set types = described.columns[1].values() -%}
     {%- for name in described.columns[0].values() -%}
-        {%- if name not in ('filename', 'file_row_number', '_crm_scan_position', 'source_file', 'source_sheet', 'source_row_number') -%}
+        {%- if name not in ('filename', 'file_row_number', 'file_index', '_crm_scan_position', 'source_file', 'source_sheet', 'source_row_number') -%}
             {%- do columns.append(name) -%}
+            {%- if column_types is not none -%}
+                {%- do column_types.update({name: types[loop.index0] | upper}) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set first_row = run_query("select 1 from " ~ source_sql ~ " limit 1") -%}
@@ -152,16 +159,18 @@
 
 {#-
     Renders the select that reads one input. `spec` as for crm_map_columns; every canonical
-    column comes out as raw_<name> text. An empty path renders an empty result with the same
+    column comes out as raw_<name>: text, or with `typed` the file's own type (Parquet; CSV and
+    the workbook are text either way). An empty path renders an empty result with the same
     columns, so a disabled input simply contributes no rows.
 -#}
-{% macro crm_read_input(path, dataset, spec, var_name, workbook_relation=none) %}
+{% macro crm_read_input(path, dataset, spec, var_name, workbook_relation=none, typed=false) %}
     {%- if path is none or (path | trim) == '' -%}
         select
             cast(null as {{ dbt.type_string() }}) as dataset,
             cast(null as {{ dbt.type_string() }}) as source_file,
             '' as source_sheet,
             cast(null as {{ dbt.type_bigint() }}) as source_row_number,
+            cast(null as {{ dbt.type_bigint() }}) as source_file_index,
             {%- for canonical, accepted, required in spec %}
             cast(null as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
             {%- endfor %}
@@ -182,18 +191,23 @@
             filename as source_file,
             '' as source_sheet,
             _crm_scan_position - min(_crm_scan_position) over (partition by filename) + 1 as source_row_number,
+            cast(file_index as {{ dbt.type_bigint() }}) as source_file_index,
             {%- elif kind == 'parquet' %}
             filename as source_file,
             '' as source_sheet,
             file_row_number + 1 as source_row_number,
+            cast(file_index as {{ dbt.type_bigint() }}) as source_file_index,
             {%- else %}
             source_file,
             source_sheet,
             source_row_number,
+            dense_rank() over (order by source_file, source_sheet) - 1 as source_file_index,
             {%- endif %}
             {%- for canonical, accepted, required in spec %}
             {%- set column = mapping.get(canonical) %}
-            {%- if column %}
+            {%- if column and typed %}
+            {{ adapter.quote(column) }} as raw_{{ canonical }}{{ "," if not loop.last }}
+            {%- elif column %}
             cast({{ adapter.quote(column) }} as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
             {%- else %}
             cast(null as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
@@ -201,6 +215,31 @@
             {%- endfor %}
         from {{ crm_scan_sql(path, kind) if kind != 'xlsx' else workbook_relation }}
     {%- endif -%}
+{% endmacro %}
+
+
+{#-
+    The DuckDB type of each canonical column of an input, as a typed reader gives it: a dict
+    canonical name -> upper-case type name ('VARCHAR', 'BIGINT', 'TIMESTAMP', ...). Text inputs
+    (CSV, the workbook) and a disabled input give an empty dict, as does parse time, so the
+    parsers fall back to reading text. Runs the same checks as the reader.
+-#}
+{% macro crm_input_types(path, spec, var_name) %}
+    {%- if not execute or path is none or (path | trim) == '' -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set kind = crm_input_kind(path, var_name) -%}
+    {%- if kind != 'parquet' -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set column_types = {} -%}
+    {%- set columns = crm_inspect_input(path, kind, var_name, column_types=column_types) -%}
+    {%- set mapping = crm_map_columns(columns, spec, path, var_name) -%}
+    {%- set types = {} -%}
+    {%- for canonical, column in mapping.items() if column -%}
+        {%- do types.update({canonical: column_types[column]}) -%}
+    {%- endfor -%}
+    {{ return(types) }}
 {% endmacro %}
 
 

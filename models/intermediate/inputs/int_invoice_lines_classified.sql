@@ -1,6 +1,7 @@
 {#-
     Gives every staged invoice line its final status: clean (quarantine_reason is null) or
-    quarantined with one reason.
+    quarantined with one reason. The one line-level table of the project: the clean lines and
+    the quarantined lines are read from it.
 
     Sheet overlap. The Online Retail II workbook has two yearly sheets that both hold
     2010-12-01..2010-12-09; a file made by stacking them (the .parquet and .csv copies in
@@ -10,52 +11,179 @@
     A line in a later part that is an exact copy (all eight columns) of a line in an earlier
     part, within the time span both parts cover, is a `sheet_overlap_duplicate`; when the
     earlier part holds a line n times, at most n copies are set aside. Exact copies inside one
-    part are kept, as the course does. Only lines inside another part's time span are compared,
-    so the check costs little on inputs without overlap.
+    part are kept, as the course does.
+
+    How it stays cheap on 100 million lines: neighbouring rows are compared inside blocks of
+    sheet_overlap_block_rows rows (many small sorts instead of one global sort), and only the
+    rows where the time goes back, plus the first and last row of each block, are kept; block
+    boundaries are compared on those. Inside a part the time never goes back, so a part's first and last
+    row give its time span without reading it again. Only the rows of parts whose spans overlap
+    another part's are assigned to their part and fingerprinted; an input without overlap
+    (one date-ordered file) fingerprints nothing. The sort and the joins work on the file's
+    index and row number, never on names. The input is read four times (the timestamps, the
+    file names, the rows in overlapping parts, everything) and never held in memory as a
+    whole: each read has its own import CTE, as DuckDB materialises a CTE read more than once.
 -#}
+{%- set block_rows = var('sheet_overlap_block_rows') | int %}
+
 with
 
+-- the timestamps in file order; rows without a readable timestamp are quarantined anyway
+timed_lines as (
+    select
+        source_file_index,
+        source_row_number,
+        ordered_at
+    from {{ ref('stg_transactions__invoice_lines') }}
+    where ordered_at is not null
+),
+
+-- which dataset, file and sheet each file index stands for (one row per file)
+input_files as (
+    select distinct
+        source_file_index,
+        dataset,
+        source_file,
+        source_sheet
+    from {{ ref('stg_transactions__invoice_lines') }}
+),
+
+-- every line, for the fingerprints of the lines in overlapping parts
+lines_to_compare as (
+    select * from {{ ref('stg_transactions__invoice_lines') }}
+),
+
+-- every line, for the result
 lines as (
     select * from {{ ref('stg_transactions__invoice_lines') }}
 ),
 
--- rows without a readable timestamp are quarantined anyway and take no part in the check
-timed_lines as (
-    select
-        dataset,
-        source_file,
-        source_sheet,
-        source_row_number,
-        ordered_at,
-        lag(ordered_at) over (
-            partition by dataset, source_file, source_sheet
-            order by source_row_number
-        ) as previous_ordered_at
-    from lines
-    where ordered_at is not null
-),
-
-parted as (
+blocked_lines as (
     select
         *,
-        sum(case when ordered_at < previous_ordered_at then 1 else 0 end) over (
-            partition by dataset, source_file, source_sheet
-            order by source_row_number
-            rows between unbounded preceding and current row
-        ) as part_in_sheet
+        cast(floor((source_row_number - 1) / {{ block_rows }}.0) as {{ dbt.type_bigint() }}) as row_block
     from timed_lines
 ),
 
-parts as (
+-- numbers only: partitioning and carrying the file names through this sort would cost more
+-- than the sort itself (one transactions input is one dataset, so the file index suffices)
+neighbours as (
+    select
+        *,
+        lag(ordered_at) over (
+            partition by source_file_index, row_block
+            order by source_row_number
+        ) as previous_in_block,
+        lead(ordered_at) over (
+            partition by source_file_index, row_block
+            order by source_row_number
+        ) as next_in_block
+    from blocked_lines
+),
+
+-- the few rows the check needs: each block's first and last row and every backward step
+turning_rows as (
+    select
+        input_files.dataset,
+        input_files.source_file,
+        input_files.source_sheet,
+        neighbours.source_file_index,
+        neighbours.source_row_number,
+        neighbours.row_block,
+        neighbours.ordered_at,
+        neighbours.previous_in_block,
+        neighbours.next_in_block
+    from neighbours
+    inner join input_files
+        on neighbours.source_file_index = input_files.source_file_index
+    where neighbours.previous_in_block is null
+        or neighbours.next_in_block is null
+        or neighbours.ordered_at < neighbours.previous_in_block
+),
+
+blocks as (
     select
         dataset,
         source_file,
         source_sheet,
-        part_in_sheet,
-        min(ordered_at) as part_starts_at,
-        max(ordered_at) as part_ends_at
-    from parted
-    group by dataset, source_file, source_sheet, part_in_sheet
+        source_file_index,
+        row_block,
+        min(source_row_number) as first_row_number,
+        max(case when previous_in_block is null then ordered_at end) as first_ordered_at,
+        max(case when next_in_block is null then ordered_at end) as last_ordered_at
+    from turning_rows
+    group by dataset, source_file, source_sheet, source_file_index, row_block
+),
+
+blocks_chained as (
+    select
+        *,
+        lag(last_ordered_at) over (
+            partition by source_file_index order by row_block
+        ) as previous_block_last_ordered_at,
+        lead(first_ordered_at) over (
+            partition by source_file_index order by row_block
+        ) as next_block_first_ordered_at
+    from blocks
+),
+
+-- where a part starts: the first row of a file or sheet, and every row earlier than the one before it
+part_starts as (
+    select
+        dataset,
+        source_file,
+        source_sheet,
+        source_file_index,
+        first_row_number as part_first_row_number,
+        first_ordered_at as part_starts_at,
+        previous_block_last_ordered_at as previous_ordered_at
+    from blocks_chained
+    where previous_block_last_ordered_at is null
+        or first_ordered_at < previous_block_last_ordered_at
+    union all
+    select
+        dataset,
+        source_file,
+        source_sheet,
+        source_file_index,
+        source_row_number as part_first_row_number,
+        ordered_at as part_starts_at,
+        previous_in_block as previous_ordered_at
+    from turning_rows
+    where ordered_at < previous_in_block
+),
+
+file_ends as (
+    select
+        source_file_index,
+        last_ordered_at as file_ends_at
+    from blocks_chained
+    where next_block_first_ordered_at is null
+),
+
+-- a part ends on the row before the next part starts (its time never goes back in between)
+parts as (
+    select
+        part_starts.dataset,
+        part_starts.source_file,
+        part_starts.source_sheet,
+        part_starts.source_file_index,
+        part_starts.part_first_row_number,
+        part_starts.part_starts_at,
+        row_number() over (
+            partition by part_starts.source_file_index
+            order by part_starts.part_first_row_number
+        ) - 1 as part_in_sheet,
+        coalesce(
+            lead(part_starts.previous_ordered_at) over (
+                partition by part_starts.source_file_index
+                order by part_starts.part_first_row_number
+            ),
+            file_ends.file_ends_at
+        ) as part_ends_at
+    from part_starts
+    inner join file_ends
+        on part_starts.source_file_index = file_ends.source_file_index
 ),
 
 parts_numbered as (
@@ -85,46 +213,98 @@ parts_spanned as (
     from parts_numbered
 ),
 
-lines_in_parts as (
-    select
-        lines.*,
-        parts_spanned.part_number,
-        parts_spanned.earlier_parts_end_at,
-        parts_spanned.later_parts_start_at
-    from parted
-    inner join parts_spanned
-        on parted.dataset = parts_spanned.dataset
-        and parted.source_file = parts_spanned.source_file
-        and parted.source_sheet = parts_spanned.source_sheet
-        and parted.part_in_sheet = parts_spanned.part_in_sheet
-    inner join lines
-        on parted.dataset = lines.dataset
-        and parted.source_file = lines.source_file
-        and parted.source_sheet = lines.source_sheet
-        and parted.source_row_number = lines.source_row_number
+-- only a part whose time span meets another part's can hold copies
+overlapping_parts as (
+    select *
+    from parts_spanned
+    where part_starts_at <= earlier_parts_end_at
+        or part_ends_at >= later_parts_start_at
 ),
 
--- only lines whose time another part also covers can be copies; everything else skips the check
+overlapping_files as (
+    select
+        source_file_index,
+        max(earlier_parts_end_at) as latest_earlier_end_at,
+        min(later_parts_start_at) as earliest_later_start_at
+    from overlapping_parts
+    group by source_file_index
+),
+
+-- the rows of those files inside some overlap, with the part starts, in file order
+overlap_rows_and_part_starts as (
+    select
+        lines_to_compare.source_file_index,
+        lines_to_compare.source_row_number,
+        lines_to_compare.invoice_id,
+        lines_to_compare.stock_code,
+        lines_to_compare.product_description,
+        lines_to_compare.quantity,
+        lines_to_compare.ordered_at,
+        lines_to_compare.unit_price,
+        lines_to_compare.customer_id,
+        lines_to_compare.country,
+        0 as is_part_start
+    from lines_to_compare
+    inner join overlapping_files
+        on lines_to_compare.source_file_index = overlapping_files.source_file_index
+    where lines_to_compare.ordered_at <= overlapping_files.latest_earlier_end_at
+        or lines_to_compare.ordered_at >= overlapping_files.earliest_later_start_at
+    union all
+    select
+        parts.source_file_index,
+        parts.part_first_row_number as source_row_number,
+        null as invoice_id,
+        null as stock_code,
+        null as product_description,
+        null as quantity,
+        null as ordered_at,
+        null as unit_price,
+        null as customer_id,
+        null as country,
+        1 as is_part_start
+    from parts
+    inner join overlapping_files
+        on parts.source_file_index = overlapping_files.source_file_index
+),
+
+rows_in_parts as (
+    select
+        *,
+        sum(is_part_start) over (
+            partition by source_file_index
+            order by source_row_number, is_part_start desc
+            rows between unbounded preceding and current row
+        ) - 1 as part_in_sheet
+    from overlap_rows_and_part_starts
+),
+
+-- the lines whose time another part also covers can be copies; everything else skips the check
 overlap_candidates as (
     select
-        lines_in_parts.dataset,
-        lines_in_parts.source_file,
-        lines_in_parts.source_sheet,
-        lines_in_parts.source_row_number,
-        lines_in_parts.part_number,
+        overlapping_parts.dataset,
+        rows_in_parts.source_file_index,
+        rows_in_parts.source_row_number,
+        overlapping_parts.part_number,
         {{ dbt.hash(dbt.concat([
-            "coalesce(lines_in_parts.invoice_id, '~')", "'|'",
-            "coalesce(lines_in_parts.stock_code, '~')", "'|'",
-            "coalesce(lines_in_parts.product_description, '~')", "'|'",
-            "coalesce(cast(lines_in_parts.quantity as " ~ dbt.type_string() ~ "), '~')", "'|'",
-            "coalesce(cast(lines_in_parts.ordered_at as " ~ dbt.type_string() ~ "), '~')", "'|'",
-            "coalesce(cast(lines_in_parts.unit_price as " ~ dbt.type_string() ~ "), '~')", "'|'",
-            "coalesce(lines_in_parts.customer_id, '~')", "'|'",
-            "coalesce(lines_in_parts.country, '~')",
+            "coalesce(rows_in_parts.invoice_id, '~')", "'|'",
+            "coalesce(rows_in_parts.stock_code, '~')", "'|'",
+            "coalesce(rows_in_parts.product_description, '~')", "'|'",
+            "coalesce(cast(rows_in_parts.quantity as " ~ dbt.type_string() ~ "), '~')", "'|'",
+            "coalesce(cast(rows_in_parts.ordered_at as " ~ dbt.type_string() ~ "), '~')", "'|'",
+            "coalesce(cast(rows_in_parts.unit_price as " ~ dbt.type_string() ~ "), '~')", "'|'",
+            "coalesce(rows_in_parts.customer_id, '~')", "'|'",
+            "coalesce(rows_in_parts.country, '~')",
         ])) }} as line_fingerprint
-    from lines_in_parts
-    where lines_in_parts.ordered_at <= lines_in_parts.earlier_parts_end_at
-        or lines_in_parts.ordered_at >= lines_in_parts.later_parts_start_at
+    from rows_in_parts
+    inner join overlapping_parts
+        on rows_in_parts.source_file_index = overlapping_parts.source_file_index
+        and rows_in_parts.part_in_sheet = overlapping_parts.part_in_sheet
+    where rows_in_parts.is_part_start = 0
+        and rows_in_parts.ordered_at is not null
+        and (
+            rows_in_parts.ordered_at <= overlapping_parts.earlier_parts_end_at
+            or rows_in_parts.ordered_at >= overlapping_parts.later_parts_start_at
+        )
 ),
 
 copies_per_part as (
@@ -156,9 +336,7 @@ first_appearance as (
 
 overlap_duplicates as (
     select
-        numbered.dataset,
-        numbered.source_file,
-        numbered.source_sheet,
+        numbered.source_file_index,
         numbered.source_row_number
     from (
         select
@@ -191,9 +369,7 @@ classified as (
         end as quarantine_detail
     from lines
     left join overlap_duplicates
-        on lines.dataset = overlap_duplicates.dataset
-        and lines.source_file = overlap_duplicates.source_file
-        and lines.source_sheet = overlap_duplicates.source_sheet
+        on lines.source_file_index = overlap_duplicates.source_file_index
         and lines.source_row_number = overlap_duplicates.source_row_number
 ),
 

@@ -1,3 +1,11 @@
+{#-
+    Types every raw line and gives it its row-level verdicts. A Parquet input keeps its own
+    types (crm_input_types): a BIGINT quantity or a TIMESTAMP is taken as it is, with the same
+    checks its text would get; only text values are parsed. The quarantine detail quotes the
+    value as text, as it would appear in a text file.
+-#}
+{%- set types = crm_input_types(var('transactions_path'), crm_transactions_spec(), 'transactions_path') %}
+
 with
 
 raw_lines as (
@@ -10,17 +18,18 @@ typed as (
         source_file,
         source_sheet,
         source_row_number,
-        {{ crm_blank_to_null('raw_invoice') }} as invoice_id,
-        {{ crm_blank_to_null('raw_stock_code') }} as stock_code,
-        raw_description as product_description,
-        {{ crm_parse_integer('raw_quantity') }} as quantity,
-        {{ crm_parse_timestamp('raw_invoice_date') }} as ordered_at,
-        {{ crm_parse_number('raw_price') }} as unit_price,
-        {{ crm_normalize_id('raw_customer_id') }} as customer_id,
-        {{ crm_blank_to_null('raw_country') }} as country,
-        {{ crm_blank_to_null('raw_quantity') }} as raw_quantity,
-        {{ crm_blank_to_null('raw_invoice_date') }} as raw_invoice_date,
-        {{ crm_blank_to_null('raw_price') }} as raw_price
+        source_file_index,
+        {{ crm_blank_to_null('raw_invoice', types.get('invoice')) }} as invoice_id,
+        {{ crm_blank_to_null('raw_stock_code', types.get('stock_code')) }} as stock_code,
+        {{ crm_raw_text('raw_description', types.get('description')) }} as product_description,
+        {{ crm_parse_integer('raw_quantity', types.get('quantity')) }} as quantity,
+        {{ crm_parse_timestamp('raw_invoice_date', types.get('invoice_date')) }} as ordered_at,
+        {{ crm_parse_number('raw_price', types.get('price')) }} as unit_price,
+        {{ crm_normalize_id('raw_customer_id', types.get('customer_id')) }} as customer_id,
+        {{ crm_blank_to_null('raw_country', types.get('country')) }} as country,
+        raw_quantity,
+        raw_invoice_date,
+        raw_price
     from raw_lines
 ),
 
@@ -31,27 +40,35 @@ checked as (
         -- a value that is missing or cannot be read: the row cannot be used at all
         case
             when invoice_id is null then 'missing_value'
-            when raw_quantity is null then 'missing_value'
-            when raw_invoice_date is null then 'missing_value'
-            when raw_price is null then 'missing_value'
+            when {{ crm_is_missing('raw_quantity', types.get('quantity')) }} then 'missing_value'
+            when {{ crm_is_missing('raw_invoice_date', types.get('invoice_date')) }} then 'missing_value'
+            when {{ crm_is_missing('raw_price', types.get('price')) }} then 'missing_value'
             when quantity is null then 'unparseable_value'
             when ordered_at is null then 'unparseable_value'
             when unit_price is null then 'unparseable_value'
         end as invalid_reason,
         case
             when invoice_id is null then 'Invoice is empty'
-            when raw_quantity is null then 'Quantity is empty'
-            when raw_invoice_date is null then 'InvoiceDate is empty'
-            when raw_price is null then 'Price is empty'
-            when quantity is null then {{ dbt.concat(["'Quantity='''", 'raw_quantity', "''''"]) }}
+            when {{ crm_is_missing('raw_quantity', types.get('quantity')) }} then 'Quantity is empty'
+            when {{ crm_is_missing('raw_invoice_date', types.get('invoice_date')) }} then 'InvoiceDate is empty'
+            when {{ crm_is_missing('raw_price', types.get('price')) }} then 'Price is empty'
+            when quantity is null
+                then {{ dbt.concat([
+                    "'Quantity='''", crm_blank_to_null('raw_quantity', types.get('quantity')), "''''"
+                ]) }}
             when ordered_at is null
-                then {{ dbt.concat(["'InvoiceDate='''", 'raw_invoice_date', "''''"]) }}
-            when unit_price is null then {{ dbt.concat(["'Price='''", 'raw_price', "''''"]) }}
+                then {{ dbt.concat([
+                    "'InvoiceDate='''",
+                    crm_blank_to_null('raw_invoice_date', types.get('invoice_date')),
+                    "''''",
+                ]) }}
+            when unit_price is null
+                then {{ dbt.concat(["'Price='''", crm_blank_to_null('raw_price', types.get('price')), "''''"]) }}
         end as invalid_detail,
         -- a readable line that the analyses leave out (DESIGN.md section 4, in this order)
         case
             when customer_id is null then 'missing_customer'
-            when upper(invoice_id) like 'C%' then 'cancellation'
+            when invoice_id like 'C%' or invoice_id like 'c%' then 'cancellation'
             when quantity <= 0 then 'non_positive_quantity'
             when unit_price < 0 then 'negative_price'
         end as exclusion_reason
@@ -64,6 +81,7 @@ final as (
         source_file,
         source_sheet,
         source_row_number,
+        source_file_index,
         invoice_id,
         stock_code,
         product_description,

@@ -10,6 +10,7 @@ raw_lines as (
         spec=crm_transactions_spec(),
         var_name='transactions_path',
         workbook_relation=ref('base_transactions__workbook_lines'),
+        typed=true,
     ) }}
 )
 
