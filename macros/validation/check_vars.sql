@@ -53,6 +53,7 @@
         ['max_holdout_forecast_error_pct', 0, 1000000, false, false],
         ['max_unparseable_share', 0, 1, true, false],
         ['report_clv_histogram_bins', 1, 1000, true, true],
+        ['sheet_overlap_block_rows', 1, 1000000000, true, true],
     ] -%}
     {%- for name, lowest, highest, inclusive, whole in numbers -%}
         {%- set value = var(name) -%}
