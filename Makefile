@@ -20,6 +20,7 @@ help:
 	@echo "make report   write reports/crm_report.html from the published marts"
 	@echo "make docs     generate the dbt docs site and serve it on http://127.0.0.1:8080"
 	@echo "make sample   write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
+	@echo "make bench    dbt build vs the pandas course pipeline vs one DuckDB pass: make bench SIZES=\"1e6 1e7\""
 	@echo "make lint     sqlfluff (dbt templater, duckdb dialect) and ruff"
 	@echo "make clean    remove the environment, target/, published/ and the database file"
 
@@ -90,6 +91,12 @@ OUT ?= target/synthetic/online_retail_$(N).parquet
 sample: setup
 	mkdir -p $(dir $(OUT))
 	$(BIN)/python -m crm_analytics.synth transactions --customers $(N) --seed $(SEED) --out $(OUT)
+
+# Benchmarks, not tests: never part of `make test`. Generated data is cached in BENCH_CACHE.
+SIZES ?= 1e6 1e7
+BENCH_CACHE ?= target/bench-data
+bench: setup
+	$(BIN)/python scripts/bench.py $(SIZES) --cache-dir $(BENCH_CACHE) --out target/bench
 
 lock:
 	rm -rf /tmp/crm-lock-venv && $(PYTHON) -m venv /tmp/crm-lock-venv

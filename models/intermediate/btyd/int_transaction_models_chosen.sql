@@ -23,41 +23,41 @@ datasets as (
 ),
 
 {% if transaction_model == 'auto' %}
-compared_models as (
-    select * from {{ ref('int_validation_models_compared') }}
-),
+    compared_models as (
+        select * from {{ ref('int_validation_models_compared') }}
+    ),
 
-selected_models as (
-    select
-        dataset,
-        model as transaction_model,
-        selection_rule
-    from compared_models
-    where is_selected
-),
+    selected_models as (
+        select
+            dataset,
+            model as transaction_model,
+            selection_rule
+        from compared_models
+        where is_selected
+    ),
 
-chosen as (
-    select
-        datasets.dataset,
-        coalesce(selected_models.transaction_model, {{ crm_sql_string(default_model) }})
-            as transaction_model,
-        case
-            when selected_models.transaction_model is not null
-                then {{ dbt.concat([crm_sql_string('auto: '), 'selected_models.selection_rule']) }}
-            else {{ crm_sql_string('auto: the backtest fitted no model; the default') }}
-        end as choice_rule
-    from datasets
-    left join selected_models
-        on datasets.dataset = selected_models.dataset
-),
+    chosen as (
+        select
+            datasets.dataset,
+            coalesce(selected_models.transaction_model, {{ crm_sql_string(default_model) }})
+                as transaction_model,
+            case
+                when selected_models.transaction_model is not null
+                    then {{ dbt.concat([crm_sql_string('auto: '), 'selected_models.selection_rule']) }}
+                else {{ crm_sql_string('auto: the backtest fitted no model; the default') }}
+            end as choice_rule
+        from datasets
+        left join selected_models
+            on datasets.dataset = selected_models.dataset
+    ),
 {% else %}
-chosen as (
-    select
-        dataset,
-        {{ crm_sql_string(transaction_model) }} as transaction_model,
-        {{ crm_sql_string('the transaction_model var') }} as choice_rule
-    from datasets
-),
+    chosen as (
+        select
+            dataset,
+            {{ crm_sql_string(transaction_model) }} as transaction_model,
+            {{ crm_sql_string('the transaction_model var') }} as choice_rule
+        from datasets
+    ),
 {% endif %}
 
 final as (
