@@ -19,6 +19,7 @@ help:
 	@echo "make report   write reports/crm_report.html from the published marts"
 	@echo "make docs     generate the dbt docs site and serve it on http://127.0.0.1:8080"
 	@echo "make sample   write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
+	@echo "make bench    dbt build vs the pandas course pipeline vs one DuckDB pass: make bench SIZES=\"1e6 1e7\""
 	@echo "make lint     sqlfluff (dbt templater, duckdb dialect) and ruff"
 	@echo "make clean    remove the environment, target/, published/ and the database file"
 
@@ -79,6 +80,14 @@ OUT ?= target/synthetic/online_retail_$(N).parquet
 sample: setup
 	mkdir -p $(dir $(OUT))
 	$(BIN)/python -m crm_analytics.synth transactions --customers $(N) --seed $(SEED) --out $(OUT)
+
+# Benchmark (README, "Scale and benchmarks"); not part of `make test`. Data per size (invoice
+# lines) is generated once into BENCH_CACHE; results go to target/bench/ (CSV and Markdown).
+SIZES ?= 1e6 1e7
+BENCH_CACHE ?= target/bench-data
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python scripts/bench.py $(SIZES) --cache-dir $(BENCH_CACHE) --out target/bench $(BENCH_ARGS)
 
 lock:
 	rm -rf /tmp/crm-lock-venv && $(PYTHON) -m venv /tmp/crm-lock-venv
