@@ -255,7 +255,7 @@ rows_in_parts as (
         *,
         sum(is_part_start) over (
             partition by source_file_index
-            order by source_row_number, is_part_start desc
+            order by source_row_number asc, is_part_start desc
             rows between unbounded preceding and current row
         ) - 1 as part_in_sheet
     from overlap_rows_and_part_starts

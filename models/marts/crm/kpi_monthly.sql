@@ -70,25 +70,33 @@ first_order_times as (
     group by dataset, customer_id
 ),
 
-second_orders as (
+first_order_ties as (
     select
         orders_in_scope.dataset,
         orders_in_scope.customer_id,
-        case
-            when sum(case when orders_in_scope.ordered_at = first_order_times.first_ordered_at then 1 else 0 end) >= 2
-                then min(first_order_times.first_ordered_at)
-            else min(
-                case
-                    when orders_in_scope.ordered_at > first_order_times.first_ordered_at
-                        then orders_in_scope.ordered_at
-                end
-            )
-        end as ordered_at
+        first_order_times.first_ordered_at,
+        sum(
+            case when orders_in_scope.ordered_at = first_order_times.first_ordered_at then 1 else 0 end
+        ) as orders_at_first_time,
+        min(
+            case
+                when orders_in_scope.ordered_at > first_order_times.first_ordered_at
+                    then orders_in_scope.ordered_at
+            end
+        ) as next_order_time
     from orders_in_scope
     inner join first_order_times
         on orders_in_scope.dataset = first_order_times.dataset
         and orders_in_scope.customer_id = first_order_times.customer_id
-    group by orders_in_scope.dataset, orders_in_scope.customer_id
+    group by orders_in_scope.dataset, orders_in_scope.customer_id, first_order_times.first_ordered_at
+),
+
+second_orders as (
+    select
+        dataset,
+        customer_id,
+        case when orders_at_first_time >= 2 then first_ordered_at else next_order_time end as ordered_at
+    from first_order_ties
 ),
 
 conversions as (

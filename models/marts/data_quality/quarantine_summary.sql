@@ -45,12 +45,12 @@ quarantined_summaries as (
 summary_reasons as (
     select
         dataset,
-        'customer_summaries' as input_shape,
         quarantine_reason,
-        count(*) over (partition by dataset, quarantine_reason) as quarantined_rows,
         source_file as first_source_file,
         source_row_number as first_source_row_number,
         quarantine_detail as first_quarantine_detail,
+        'customer_summaries' as input_shape,
+        count(*) over (partition by dataset, quarantine_reason) as quarantined_rows,
         row_number() over (
             partition by dataset, quarantine_reason
             order by source_file, source_row_number
