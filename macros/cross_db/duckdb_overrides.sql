@@ -159,3 +159,46 @@
     from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    For the generic test primary_key_line_numbers: the row numbers that appear more than once
+    within a file index, as one row (problem, rows_with_problem) when there are any. Portable:
+    a grouped count of every (file index, row number). DuckDB: each block of 65,536 row numbers
+    of a file becomes one bitstring with a bit per row number (bitstring_agg); a block with fewer
+    set bits than rows holds a repeat. Exact, one pass, a few megabytes for 100 million rows.
+-#}
+{% macro crm_repeated_row_numbers(relation, file_index_column, row_number_column) -%}
+    {{ return(adapter.dispatch('crm_repeated_row_numbers', 'crm_analytics')(
+        relation, file_index_column, row_number_column
+    )) }}
+{%- endmacro %}
+
+{% macro default__crm_repeated_row_numbers(relation, file_index_column, row_number_column) -%}
+    select
+        'row number repeated in a file' as problem,
+        count(*) as rows_with_problem
+    from (
+        select
+            {{ file_index_column }},
+            {{ row_number_column }}
+        from {{ relation }}
+        group by {{ file_index_column }}, {{ row_number_column }}
+        having count(*) > 1
+    ) as repeated
+    having count(*) > 0
+{%- endmacro %}
+
+{% macro duckdb__crm_repeated_row_numbers(relation, file_index_column, row_number_column) -%}
+    select
+        'row number repeated in a file' as problem,
+        cast(sum(block_rows - distinct_row_numbers) as bigint) as rows_with_problem
+    from (
+        select
+            count(*) as block_rows,
+            bit_count(bitstring_agg({{ row_number_column }} % 65536, 0, 65535)) as distinct_row_numbers
+        from {{ relation }}
+        group by {{ file_index_column }}, {{ row_number_column }} // 65536
+    ) as blocks
+    having sum(block_rows - distinct_row_numbers) > 0
+{%- endmacro %}

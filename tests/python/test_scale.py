@@ -242,6 +242,64 @@ def test_sheet_overlap_check_in_blocks_matches_the_rule(tmp_path: Path) -> None:
         assert flagged == expected, f"{suffix}, blocks of {block_rows} rows"
 
 
+# --- the line key test ---------------------------------------------------------------------
+
+
+@pytest.mark.dbt
+def test_line_key_test_finds_repeats_nulls_and_ambiguous_files(tmp_path: Path) -> None:
+    """primary_key_line_numbers (bitstrings per block of row numbers) on doctored line tables."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    overlapping_files(folder)
+    result = build_lines(tmp_path / "build", folder / "*.parquet")
+    compiled_dir = tmp_path / "build" / "target" / "compiled"
+    [compiled] = compiled_dir.rglob("primary_key_line_numbers_*.sql")
+    relation = '"crm"."main"."int_invoice_lines_classified"'
+    test_sql = compiled.read_text()
+    assert relation in test_sql
+
+    with duckdb.connect(str(result.database)) as connection:
+        columns = "dataset, source_file, source_sheet, source_row_number, source_file_index"
+        connection.execute(f"create table doctored as select {columns} from {relation}")
+
+        def problems() -> dict[str, int]:
+            rows = connection.sql(test_sql.replace(relation, "doctored")).fetchall()
+            return {problem: count for problem, count in rows}
+
+        assert problems() == {}
+        # a row number again, far from the first (another block of 65,536) and right after it
+        connection.execute(
+            f"insert into doctored select {columns} from doctored where source_row_number = 3"
+        )
+        connection.execute(
+            "insert into doctored select dataset, source_file, source_sheet, "
+            "source_row_number + 65536, source_file_index from doctored "
+            "where source_row_number = 5 and source_file_index = 0"
+        )
+        connection.execute(
+            "insert into doctored select dataset, source_file, source_sheet, "
+            "source_row_number + 65536, source_file_index from doctored "
+            "where source_row_number = 5 and source_file_index = 0"
+        )
+        assert problems() == {"row number repeated in a file": 3}
+        connection.execute("delete from doctored")
+        connection.execute(f"insert into doctored select {columns} from {relation}")
+        connection.execute(
+            "update doctored set source_file_index = 0 where source_row_number = 2 "
+            "and source_file_index = 1"
+        )
+        connection.execute(
+            "update doctored set source_sheet = null where source_row_number = 4 "
+            "and source_file_index = 0"
+        )
+        assert problems() == {
+            # (0, a), (1, b), the moved row's (0, b) and the null sheet's (0, null)
+            "file index and names not one to one": 4,
+            "null key column": 1,
+            "row number repeated in a file": 1,
+        }
+
+
 # --- the bench's process-tree measurement ------------------------------------------------------
 
 

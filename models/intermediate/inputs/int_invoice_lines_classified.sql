@@ -362,6 +362,7 @@ final as (
         source_file,
         source_sheet,
         source_row_number,
+        source_file_index,
         invoice_id,
         stock_code,
         product_description,
