@@ -53,32 +53,6 @@
 
 
 {#-
-    The course's capping limit of a column, per group: q_high + multiplier x (q_high - q_low)
-    with linear quantiles (vars outlier_upper_quantile, outlier_lower_quantile,
-    outlier_range_multiplier). On DuckDB both quantiles come from one quantile_cont state
-    (a list of fractions), so the column's values are held once, not twice; the quantiles are
-    the same as two separate calls.
--#}
-{% macro crm_capping_limit(expression) -%}
-    {{ return(adapter.dispatch('crm_capping_limit', 'crm_analytics')(expression)) }}
-{%- endmacro %}
-
-{% macro default__crm_capping_limit(expression) -%}
-    {{ crm_quantile_cont(expression, var('outlier_upper_quantile')) }}
-    + {{ var('outlier_range_multiplier') }} * (
-        {{ crm_quantile_cont(expression, var('outlier_upper_quantile')) }}
-        - {{ crm_quantile_cont(expression, var('outlier_lower_quantile')) }}
-    )
-{%- endmacro %}
-
-{% macro duckdb__crm_capping_limit(expression) -%}
-    {%- set quantiles = 'quantile_cont(' ~ expression ~ ', ['
-        ~ var('outlier_lower_quantile') ~ ', ' ~ var('outlier_upper_quantile') ~ '])' -%}
-    {{ quantiles }}[2] + {{ var('outlier_range_multiplier') }} * ({{ quantiles }}[2] - {{ quantiles }}[1])
-{%- endmacro %}
-
-
-{#-
     The value of `value` on the row where the tuple of `order_columns` is largest, as an
     aggregate (null values are returned as they are): what `row_number() over (partition by
     ... order by <order_columns> desc) = 1` picks, without sorting every row. The order
