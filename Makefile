@@ -92,11 +92,13 @@ sample: setup
 	mkdir -p $(dir $(OUT))
 	$(BIN)/python -m crm_analytics.synth transactions --customers $(N) --seed $(SEED) --out $(OUT)
 
-# Benchmarks, not tests: never part of `make test`. Generated data is cached in BENCH_CACHE.
+# Benchmark (README, "Scale and benchmarks"); not part of `make test`. Data per size (invoice
+# lines) is generated once into BENCH_CACHE; results go to target/bench/ (CSV and Markdown).
 SIZES ?= 1e6 1e7
 BENCH_CACHE ?= target/bench-data
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python scripts/bench.py $(SIZES) --cache-dir $(BENCH_CACHE) --out target/bench
+	$(BIN)/python scripts/bench.py $(SIZES) --cache-dir $(BENCH_CACHE) --out target/bench $(BENCH_ARGS)
 
 lock:
 	rm -rf /tmp/crm-lock-venv && $(PYTHON) -m venv /tmp/crm-lock-venv

@@ -13,11 +13,11 @@ from the same dbt invocation, `<target>/catalog.json` (written by `dbt docs gene
   enforced contract, or a model's access does not match its folder;
 - the lineage runs backwards: a model depends on a model of a later layer (staging, then
   intermediate, then marts), so in particular no mart feeds a non-mart model;
-- a model has no primary-key test: the generic test `primary_key`, or `unique` and `not_null`
-  on the same column; a view over line-level data may instead name, in
-  `meta: {primary_key_tested_on: <model>}`, the keyed model upstream or downstream of it whose
-  key test covers its rows (a key test over 100 million lines costs a full scan: the key is
-  tested once, on the one materialised line table);
+- a model has no primary-key test: the generic test `primary_key` (or `primary_key_line_numbers`
+  for line-level data), or `unique` and `not_null` on the same column; a view over line-level
+  data may instead name, in `meta: {primary_key_tested_on: <model>}`, the keyed model upstream
+  or downstream of it whose key test covers its rows (a key test over 100 million lines costs
+  a full scan: the key is tested once, on the one materialised line table);
 - an exposure has no owner or no upstream model;
 - the docs landing page (`{% docs __overview__ %}`) is missing or does not name a var of
   dbt_project.yml;
@@ -43,7 +43,7 @@ PUBLIC_MODEL_DIR = "models/marts/"
 # The layers in lineage order; a model's layer is the first folder under models/ or
 # python_models/ (dbt Python models live in python_models/<layer>/...).
 LAYERS = ("staging", "intermediate", "marts")
-PRIMARY_KEY_TESTS = {"primary_key"}
+PRIMARY_KEY_TESTS = {"primary_key", "primary_key_line_numbers"}
 SIGNATURE = re.compile(r"{%-?\s*(?:macro|test)\s+\w+\s*\((.*?)\)\s*-?%}", re.DOTALL)
 VAR_LINE = re.compile(r"^  ([A-Za-z_][A-Za-z0-9_]*)\s*:")
 

@@ -53,26 +53,126 @@
 
 
 {#-
-    The course's capping limit of a column, per group: q_high + multiplier x (q_high - q_low)
-    with linear quantiles (vars outlier_upper_quantile, outlier_lower_quantile,
-    outlier_range_multiplier). On DuckDB both quantiles come from one quantile_cont state
-    (a list of fractions), so the column's values are held once, not twice; the quantiles are
-    the same as two separate calls.
+    The value of `value` on the row where the tuple of `order_columns` is largest, as an
+    aggregate (null values are returned as they are): what `row_number() over (partition by
+    ... order by <order_columns> desc) = 1` picks, without sorting every row. The order
+    columns must identify one row per group.
 -#}
-{% macro crm_capping_limit(expression) -%}
-    {{ return(adapter.dispatch('crm_capping_limit', 'crm_analytics')(expression)) }}
+{% macro crm_value_at_max(value, order_columns) -%}
+    {{ return(adapter.dispatch('crm_value_at_max', 'crm_analytics')(value, order_columns)) }}
 {%- endmacro %}
 
-{% macro default__crm_capping_limit(expression) -%}
-    {{ crm_quantile_cont(expression, var('outlier_upper_quantile')) }}
-    + {{ var('outlier_range_multiplier') }} * (
-        {{ crm_quantile_cont(expression, var('outlier_upper_quantile')) }}
-        - {{ crm_quantile_cont(expression, var('outlier_lower_quantile')) }}
-    )
+{% macro default__crm_value_at_max(value, order_columns) -%}
+    max_by({{ value }}, struct({{ order_columns | join(', ') }}))
 {%- endmacro %}
 
-{% macro duckdb__crm_capping_limit(expression) -%}
-    {%- set quantiles = 'quantile_cont(' ~ expression ~ ', ['
-        ~ var('outlier_lower_quantile') ~ ', ' ~ var('outlier_upper_quantile') ~ '])' -%}
-    {{ quantiles }}[2] + {{ var('outlier_range_multiplier') }} * ({{ quantiles }}[2] - {{ quantiles }}[1])
+{% macro duckdb__crm_value_at_max(value, order_columns) -%}
+    arg_max_null({{ value }}, row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+
+{#-
+    Each timed line with the timestamps of the timed lines before and after it in its file
+    (null at the file's first and last), as columns previous_in_block / next_in_block, plus the
+    block it was compared in (row_block). `relation` has source_file_index, source_row_number
+    and ordered_at.
+
+    Portable: neighbours are found inside blocks of `block_rows` rows (many small sorts instead
+    of one global sort); the sheet-overlap check joins the blocks up on their first and last rows.
+    DuckDB on a Parquet input: the rows arrive in file order (file index, then row number; the
+    reader keeps it with preserve_insertion_order), so a streaming lag/lead over the scan finds
+    the neighbours with no sort and no memory; every row checks that its predecessor is earlier
+    in the input and the build stops if the order was not kept. One block per file.
+-#}
+{% macro crm_time_neighbours(relation, block_rows) -%}
+    {{ return(adapter.dispatch('crm_time_neighbours', 'crm_analytics')(relation, block_rows)) }}
+{%- endmacro %}
+
+{% macro default__crm_time_neighbours(relation, block_rows) -%}
+    select
+        source_file_index,
+        source_row_number,
+        ordered_at,
+        row_block,
+        lag(ordered_at) over (
+            partition by source_file_index, row_block
+            order by source_row_number
+        ) as previous_in_block,
+        lead(ordered_at) over (
+            partition by source_file_index, row_block
+            order by source_row_number
+        ) as next_in_block
+    from (
+        select
+            *,
+            cast(floor((source_row_number - 1) / {{ block_rows }}.0) as {{ dbt.type_bigint() }}) as row_block
+        from {{ relation }}
+    ) as blocked
+{%- endmacro %}
+
+{% macro duckdb__crm_time_neighbours(relation, block_rows) -%}
+    {%- set path = var('transactions_path') or '' -%}
+    {%- if path | trim == '' or crm_input_kind(path, 'transactions_path') != 'parquet' -%}
+        {{ default__crm_time_neighbours(relation, block_rows) }}
+    {%- else -%}
+    select
+        source_file_index,
+        source_row_number,
+        ordered_at,
+        0 as row_block,
+        case
+            when lag(source_file_index) over () = source_file_index
+                and lag(source_row_number) over () < source_row_number
+                then lag(ordered_at) over ()
+            when lag(source_file_index) over () >= source_file_index
+                then error('int_invoice_lines_classified: the input was not scanned in file order')
+        end as previous_in_block,
+        case
+            when lead(source_file_index) over () = source_file_index then lead(ordered_at) over ()
+        end as next_in_block
+    from {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    For the generic test primary_key_line_numbers: the row numbers that appear more than once
+    within a file index, as one row (problem, rows_with_problem) when there are any. Portable:
+    a grouped count of every (file index, row number). DuckDB: each block of 65,536 row numbers
+    of a file becomes one bitstring with a bit per row number (bitstring_agg); a block with fewer
+    set bits than rows holds a repeat. Exact, one pass, a few megabytes for 100 million rows.
+-#}
+{% macro crm_repeated_row_numbers(relation, file_index_column, row_number_column) -%}
+    {{ return(adapter.dispatch('crm_repeated_row_numbers', 'crm_analytics')(
+        relation, file_index_column, row_number_column
+    )) }}
+{%- endmacro %}
+
+{% macro default__crm_repeated_row_numbers(relation, file_index_column, row_number_column) -%}
+    select
+        'row number repeated in a file' as problem,
+        count(*) as rows_with_problem
+    from (
+        select
+            {{ file_index_column }},
+            {{ row_number_column }}
+        from {{ relation }}
+        group by {{ file_index_column }}, {{ row_number_column }}
+        having count(*) > 1
+    ) as repeated
+    having count(*) > 0
+{%- endmacro %}
+
+{% macro duckdb__crm_repeated_row_numbers(relation, file_index_column, row_number_column) -%}
+    select
+        'row number repeated in a file' as problem,
+        cast(sum(block_rows - distinct_row_numbers) as bigint) as rows_with_problem
+    from (
+        select
+            count(*) as block_rows,
+            bit_count(bitstring_agg({{ row_number_column }} % 65536, 0, 65535)) as distinct_row_numbers
+        from {{ relation }}
+        group by {{ file_index_column }}, {{ row_number_column }} // 65536
+    ) as blocks
+    having sum(block_rows - distinct_row_numbers) > 0
 {%- endmacro %}

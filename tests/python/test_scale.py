@@ -3,10 +3,11 @@
 - A Parquet file is read with its own types (no cast to text and back): the lines it gives equal,
   column for column, those of the same values written as CSV text and parsed, edge values
   included (a quantity of 1e15, 2.5 or NaN, an infinite price, a missing value).
-- The sheet-overlap check compares neighbouring rows in blocks; with blocks of 4 rows, so that
-  part starts, missing timestamps and copies fall on block edges, it sets aside exactly the
-  lines that a direct pandas reading of the rule (README, "The Online Retail II sheet overlap")
-  sets aside.
+- The sheet-overlap check finds neighbouring rows without a global sort: in one streaming pass
+  over a Parquet input, in blocks of rows otherwise. Both ways (Parquet; the same rows as CSV
+  with blocks of 4 rows, so that part starts, missing timestamps and copies fall on block
+  edges) set aside exactly the lines that a direct pandas reading of the rule (README, "The
+  Online Retail II sheet overlap") sets aside.
 - `scripts/bench.py` measures a process tree: CPU seconds of grandchildren count, and the peak
   memory is the sum over the tree's processes, not the largest one.
 """
@@ -187,7 +188,10 @@ def overlapping_files(folder: Path) -> list[Path]:
     first_part = [line(100 + day, day) for day in range(12)]
     first_part.insert(5, line(104, 4))  # the first part holds invoice 104 twice
     first_part.insert(9, {**line(999, 7), "InvoiceDate": None})  # no timestamp
-    # goes back in time at row 15: repeats days 8..11 (a copy of 104 three times would lose
+    # rows 15-16: with blocks of 4 rows the next part starts a block (row 17) right after a
+    # row without timestamp, and so does the third part (row 25)
+    first_part += [line(130, 11, 30), {**line(997, 11), "InvoiceDate": None}]
+    # goes back in time at row 17: repeats days 8..11 (a copy of 104 three times would lose
     # only two), adds its own lines inside the overlap and runs on to day 14
     second_part = [line(108, 8), line(500, 8, 5), line(109, 9), line(110, 10), line(111, 11)]
     second_part += [line(112, 12), line(113, 13), line(114, 14)]
@@ -200,9 +204,10 @@ def overlapping_files(folder: Path) -> list[Path]:
     # another file: its single part overlaps the first file's days 10..13
     rows_two = [line(110, 10), line(111, 11), line(111, 11), line(600, 12), line(113, 13)]
     paths = []
-    for name, rows in (("a.parquet", rows_one), ("b.parquet", rows_two)):
-        path = folder / name
+    for name, rows in (("a", rows_one), ("b", rows_two)):
+        path = folder / f"{name}.parquet"
         pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path)
+        duckdb.sql(f"copy (select * from read_parquet('{path}')) to '{folder / name}.csv' (header)")
         paths.append(path)
     return paths
 
@@ -221,19 +226,78 @@ def test_sheet_overlap_check_in_blocks_matches_the_rule(tmp_path: Path) -> None:
     expected = reference_overlap_copies(pd.concat(frames, ignore_index=True))
     assert len(expected) >= 8  # the input does exercise the rule
 
-    for block_rows in (4, 131072):
+    for suffix, block_rows in (("parquet", 131072), ("csv", 4), ("csv", 131072)):
         result = build_lines(
-            tmp_path / f"blocks_{block_rows}",
-            folder / "*.parquet",
+            tmp_path / f"{suffix}_{block_rows}",
+            folder / f"*.{suffix}",
             sheet_overlap_block_rows=block_rows,
         )
         flagged = set(
             result.query(
-                "select source_file, source_row_number from int_invoice_lines_classified "
+                "select replace(source_file, '.csv', '.parquet'), source_row_number "
+                "from int_invoice_lines_classified "
                 "where quarantine_reason = 'sheet_overlap_duplicate'"
             )
         )
-        assert flagged == expected, f"blocks of {block_rows} rows"
+        assert flagged == expected, f"{suffix}, blocks of {block_rows} rows"
+
+
+# --- the line key test ---------------------------------------------------------------------
+
+
+@pytest.mark.dbt
+def test_line_key_test_finds_repeats_nulls_and_ambiguous_files(tmp_path: Path) -> None:
+    """primary_key_line_numbers (bitstrings per block of row numbers) on doctored line tables."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    overlapping_files(folder)
+    result = build_lines(tmp_path / "build", folder / "*.parquet")
+    compiled_dir = tmp_path / "build" / "target" / "compiled"
+    [compiled] = compiled_dir.rglob("primary_key_line_numbers_*.sql")
+    relation = '"crm"."main"."int_invoice_lines_classified"'
+    test_sql = compiled.read_text()
+    assert relation in test_sql
+
+    with duckdb.connect(str(result.database)) as connection:
+        columns = "dataset, source_file, source_sheet, source_row_number, source_file_index"
+        connection.execute(f"create table doctored as select {columns} from {relation}")
+
+        def problems() -> dict[str, int]:
+            rows = connection.sql(test_sql.replace(relation, "doctored")).fetchall()
+            return {problem: count for problem, count in rows}
+
+        assert problems() == {}
+        # a row number again, far from the first (another block of 65,536) and right after it
+        connection.execute(
+            f"insert into doctored select {columns} from doctored where source_row_number = 3"
+        )
+        connection.execute(
+            "insert into doctored select dataset, source_file, source_sheet, "
+            "source_row_number + 65536, source_file_index from doctored "
+            "where source_row_number = 5 and source_file_index = 0"
+        )
+        connection.execute(
+            "insert into doctored select dataset, source_file, source_sheet, "
+            "source_row_number + 65536, source_file_index from doctored "
+            "where source_row_number = 5 and source_file_index = 0"
+        )
+        assert problems() == {"row number repeated in a file": 3}
+        connection.execute("delete from doctored")
+        connection.execute(f"insert into doctored select {columns} from {relation}")
+        connection.execute(
+            "update doctored set source_file_index = 0 where source_row_number = 2 "
+            "and source_file_index = 1"
+        )
+        connection.execute(
+            "update doctored set source_sheet = null where source_row_number = 4 "
+            "and source_file_index = 0"
+        )
+        assert problems() == {
+            # (0, a), (1, b), the moved row's (0, b) and the null sheet's (0, null)
+            "file index and names not one to one": 4,
+            "null key column": 1,
+            "row number repeated in a file": 1,
+        }
 
 
 # --- the bench's process-tree measurement ------------------------------------------------------

@@ -13,10 +13,11 @@
     earlier part holds a line n times, at most n copies are set aside. Exact copies inside one
     part are kept, as the course does.
 
-    How it stays cheap on 100 million lines: neighbouring rows are compared inside blocks of
-    sheet_overlap_block_rows rows (many small sorts instead of one global sort), and only the
-    rows where the time goes back, plus the first and last row of each block, are kept; block
-    boundaries are compared on those. Inside a part the time never goes back, so a part's first and last
+    How it stays cheap on 100 million lines: neighbouring rows are compared without a global
+    sort (crm_time_neighbours: in blocks of sheet_overlap_block_rows rows, or on DuckDB with a
+    Parquet input in one streaming pass over the file order), and only the rows where the time
+    goes back, plus the first and last row of each block, are kept; block boundaries are
+    compared on those. Inside a part the time never goes back, so a part's first and last
     row give its time span without reading it again. Only the rows of parts whose spans overlap
     another part's are assigned to their part and fingerprinted; an input without overlap
     (one date-ordered file) fingerprints nothing. The sort and the joins work on the file's
@@ -58,27 +59,9 @@ lines as (
     select * from {{ ref('stg_transactions__invoice_lines') }}
 ),
 
-blocked_lines as (
-    select
-        *,
-        cast(floor((source_row_number - 1) / {{ block_rows }}.0) as {{ dbt.type_bigint() }}) as row_block
-    from timed_lines
-),
-
--- numbers only: partitioning and carrying the file names through this sort would cost more
--- than the sort itself (one transactions input is one dataset, so the file index suffices)
+-- each line's neighbours in its file, found without a global sort (crm_time_neighbours)
 neighbours as (
-    select
-        *,
-        lag(ordered_at) over (
-            partition by source_file_index, row_block
-            order by source_row_number
-        ) as previous_in_block,
-        lead(ordered_at) over (
-            partition by source_file_index, row_block
-            order by source_row_number
-        ) as next_in_block
-    from blocked_lines
+    {{ crm_time_neighbours('timed_lines', block_rows) }}
 ),
 
 -- the few rows the check needs: each block's first and last row and every backward step
@@ -379,6 +362,7 @@ final as (
         source_file,
         source_sheet,
         source_row_number,
+        source_file_index,
         invoice_id,
         stock_code,
         product_description,

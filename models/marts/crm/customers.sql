@@ -12,22 +12,14 @@ customer_summaries as (
     select * from {{ ref('int_customer_summaries_cleaned') }}
 ),
 
+-- the country of each customer's latest order (latest timestamp, then highest invoice id)
 latest_countries as (
     select
         dataset,
         customer_id,
-        country
-    from (
-        select
-            dataset,
-            customer_id,
-            country,
-            row_number() over (
-                partition by dataset, customer_id order by ordered_at desc, invoice_id desc
-            ) as recency_order
-        from orders
-    ) as ranked_orders
-    where recency_order = 1
+        {{ crm_value_at_max('country', ['ordered_at', 'invoice_id']) }} as country
+    from orders
+    group by dataset, customer_id
 ),
 
 interests as (

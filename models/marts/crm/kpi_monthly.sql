@@ -46,21 +46,57 @@ retained as (
     group by this_month.dataset, this_month.activity_month
 ),
 
--- each customer's second order, to see whether a new customer came back within the window
-order_sequence as (
+-- each customer's second order (by time, then invoice id), to see whether a new customer came
+-- back within the window: the earliest order time when two orders share it, else the earliest
+-- time after it. Two aggregations instead of numbering every order.
+orders_in_scope as (
     select
         orders.dataset,
         orders.customer_id,
-        orders.ordered_at,
-        row_number() over (
-            partition by orders.dataset, orders.customer_id
-            order by orders.ordered_at, orders.invoice_id
-        ) as order_number
+        orders.ordered_at
     from orders
     inner join customers
         on orders.dataset = customers.dataset
         and orders.customer_id = customers.customer_id
     where orders.ordered_at < customers.analysis_date
+),
+
+first_order_times as (
+    select
+        dataset,
+        customer_id,
+        min(ordered_at) as first_ordered_at
+    from orders_in_scope
+    group by dataset, customer_id
+),
+
+first_order_ties as (
+    select
+        orders_in_scope.dataset,
+        orders_in_scope.customer_id,
+        first_order_times.first_ordered_at,
+        sum(
+            case when orders_in_scope.ordered_at = first_order_times.first_ordered_at then 1 else 0 end
+        ) as orders_at_first_time,
+        min(
+            case
+                when orders_in_scope.ordered_at > first_order_times.first_ordered_at
+                    then orders_in_scope.ordered_at
+            end
+        ) as next_order_time
+    from orders_in_scope
+    inner join first_order_times
+        on orders_in_scope.dataset = first_order_times.dataset
+        and orders_in_scope.customer_id = first_order_times.customer_id
+    group by orders_in_scope.dataset, orders_in_scope.customer_id, first_order_times.first_ordered_at
+),
+
+second_orders as (
+    select
+        dataset,
+        customer_id,
+        case when orders_at_first_time >= 2 then first_ordered_at else next_order_time end as ordered_at
+    from first_order_ties
 ),
 
 conversions as (
@@ -76,10 +112,9 @@ conversions as (
             end
         ) as converted_customers
     from customers
-    left join order_sequence as second_orders
+    left join second_orders
         on customers.dataset = second_orders.dataset
         and customers.customer_id = second_orders.customer_id
-        and second_orders.order_number = 2
     where customers.input_shape = 'transactions'
     group by customers.dataset, cast({{ dbt.date_trunc('month', 'customers.first_order_at') }} as date)
 ),
