@@ -18,6 +18,7 @@ from scipy.special import betainc, gammaln, hyp2f1, xlogy
 from crm_analytics.btyd.names import MODEL_LABELS
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
 Params = dict[str, float]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -35,6 +36,7 @@ from crm_analytics.btyd.engine import (
 from crm_analytics.btyd.names import PARETO_NBD
 from crm_analytics.btyd.numerics import (
     FloatArray,
+    IntArray,
     Params,
     broadcast,
     checked_ages_and_counts,
@@ -95,12 +97,47 @@ def _log_likelihood_rows(
     x: FloatArray,
     t_x: FloatArray,
     age: FloatArray,
+    pairs: _DistinctPairs | None = None,
 ) -> FloatArray:
-    """Per-row Pareto/NBD log-likelihood (note 009, eq. 18): alive at T, or died in (t_x, T]."""
+    """Per-row Pareto/NBD log-likelihood (note 009, eq. 18): alive at T, or died in (t_x, T].
+
+    ``pairs`` (`distinct_pairs` of the same rows) makes the 2F1 terms be evaluated once per
+    distinct (x, t_x) and (x, T) instead of once per row: the same numbers, far fewer calls.
+    """
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-    died = np.log(s) - np.log(r + s + x) + _log_a0(r, alpha, s, beta, x, t_x, age)
+    died = np.log(s) - np.log(r + s + x) + _log_a0(r, alpha, s, beta, x, t_x, age, pairs)
     return common + np.logaddexp(alive, died)
+
+
+class _DistinctPairs(NamedTuple):
+    """The distinct (x, t_x) and (x, T) pairs of a set of rows, with each row's index into them.
+
+    The 2F1 terms of A_0 depend on one pair each; a fit evaluates them hundreds of times, and
+    customers share pairs far more often than whole (x, t_x, T) histories (at 10 M invoice
+    lines: about 270 k distinct histories, and an order of magnitude fewer pairs).
+    """
+
+    recency_x: FloatArray
+    recency_t: FloatArray
+    recency_index: IntArray
+    age_x: FloatArray
+    age_t: FloatArray
+    age_index: IntArray
+
+
+def _distinct_pairs(x: FloatArray, t_x: FloatArray, age: FloatArray) -> _DistinctPairs:
+    """`_DistinctPairs` of rows (x, t_x, T) (same time unit as the rows)."""
+    recency, recency_index = np.unique(np.column_stack([x, t_x]), axis=0, return_inverse=True)
+    ages, age_index = np.unique(np.column_stack([x, age]), axis=0, return_inverse=True)
+    return _DistinctPairs(
+        recency[:, 0],
+        recency[:, 1],
+        recency_index.ravel(),
+        ages[:, 0],
+        ages[:, 1],
+        age_index.ravel(),
+    )
 
 
 def _log_a0(
@@ -111,16 +148,32 @@ def _log_a0(
     x: FloatArray,
     t_x: FloatArray,
     age: FloatArray,
+    pairs: _DistinctPairs | None = None,
 ) -> FloatArray:
     """log A_0 of note 009 (eqs. 19-20): the integral over the death time in (t_x, T];
     -inf where ``t_x == T``."""
-    rsx = r + s + x
     if alpha >= beta:
-        larger, gap, second = alpha, alpha - beta, s + 1
+        larger, gap = alpha, alpha - beta
+
+        def second(count: FloatArray) -> FloatArray | float:
+            return s + 1
     else:
-        larger, gap, second = beta, beta - alpha, r + x
-    at_recency = log_hyp2f1(rsx, second, rsx + 1, gap / (larger + t_x)) - rsx * np.log(larger + t_x)
-    at_age = log_hyp2f1(rsx, second, rsx + 1, gap / (larger + age)) - rsx * np.log(larger + age)
+        larger, gap = beta, beta - alpha
+
+        def second(count: FloatArray) -> FloatArray | float:
+            return r + count
+
+    def log_term(count: FloatArray, time: FloatArray) -> FloatArray:
+        rsx = r + s + count
+        return log_hyp2f1(rsx, second(count), rsx + 1, gap / (larger + time)) - rsx * np.log(
+            larger + time
+        )
+
+    if pairs is None:
+        at_recency, at_age = log_term(x, t_x), log_term(x, age)
+    else:
+        at_recency = log_term(pairs.recency_x, pairs.recency_t)[pairs.recency_index]
+        at_age = log_term(pairs.age_x, pairs.age_t)[pairs.age_index]
     # A_0 = exp(at_recency) - exp(at_age) >= 0 (equal when t_x == T; rounding can invert them)
     return at_recency + np.log1p(-np.exp(np.minimum(at_age - at_recency, 0.0)))
 
@@ -252,12 +305,13 @@ def _maximise_likelihood(
     """
     scale = 1.0 / float(np.max(age))
     scaled_t_x, scaled_age = t_x * scale, age * scale
+    pairs = _distinct_pairs(x, scaled_t_x, scaled_age)
     total = float(np.sum(weights))
 
     def objective(theta: FloatArray) -> float:
         r, alpha, s, beta = np.exp(theta)
         with np.errstate(all="ignore"):
-            rows = _log_likelihood_rows(r, alpha, s, beta, x, scaled_t_x, scaled_age)
+            rows = _log_likelihood_rows(r, alpha, s, beta, x, scaled_t_x, scaled_age, pairs)
             value = -float(np.sum(weights * rows)) / total
             value += penalizer * float(np.sum(np.exp(2 * theta)))
         return value if math.isfinite(value) else math.inf

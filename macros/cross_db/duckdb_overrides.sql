@@ -176,3 +176,22 @@
     ) as blocks
     having sum(block_rows - distinct_row_numbers) > 0
 {%- endmacro %}
+
+{#-
+    The readers number CSV rows in scan order (row_number() over ()) and the sheet-overlap check
+    reads a Parquet input in file order, so the models that read an input need DuckDB's
+    insertion order kept. Everything else runs without it (profiles.yml turns it off): keeping
+    it makes DuckDB buffer whole results in order, which ran out of memory at 100 M lines.
+    Used as a pre-hook (on) and post-hook (off) of those models; a session setting, so the
+    models running beside them on other threads are not affected.
+-#}
+{% macro crm_scan_order(keep) -%}
+    {{ return(adapter.dispatch('crm_scan_order', 'crm_analytics')(keep)) }}
+{%- endmacro %}
+
+{% macro default__crm_scan_order(keep) -%}
+{%- endmacro %}
+
+{% macro duckdb__crm_scan_order(keep) -%}
+    set session preserve_insertion_order = {{ 'true' if keep else 'false' }}
+{%- endmacro %}

@@ -54,7 +54,8 @@
 
 {#-
     The scan used by the reader: for CSV it adds the row's position in the scan (DuckDB keeps
-    the file order because preserve_insertion_order is on); Parquet has file_row_number.
+    the file order: the models reading an input keep insertion order, crm_scan_order); Parquet
+    has file_row_number.
 -#}
 {% macro crm_scan_sql(path, kind) -%}
     {%- if kind == 'csv' -%}
