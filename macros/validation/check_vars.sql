@@ -65,6 +65,11 @@
             {%- do problems.append(crm_var_problem(name, value, allowed)) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set fit_customers = var('fit_max_customers', none) -%}
+    {%- if fit_customers is not none and (not crm_is_number(fit_customers) or fit_customers is not integer
+        or fit_customers < 1000) -%}
+        {%- do problems.append(crm_var_problem('fit_max_customers', fit_customers, 'a whole number from 1000, or null to fit on every customer')) -%}
+    {%- endif -%}
     {%- set history_months = var('rfm_history_months', none) -%}
     {%- if history_months is not none and (not crm_is_number(history_months) or history_months is not integer
         or history_months < 1 or history_months > 1200) -%}

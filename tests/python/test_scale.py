@@ -363,3 +363,46 @@ def test_bench_reports_medians_and_ratios(tmp_path: Path) -> None:
     markdown = (tmp_path / "bench.md").read_text()
     assert "model.crm_analytics.orders" in markdown
     assert json.loads((tmp_path / "bench_runs.json").read_text())["1e+06"]["dbt"][1]["wall_seconds"]
+
+
+@pytest.mark.dbt
+def test_fits_above_fit_max_customers_use_a_fixed_sample_and_score_everyone(
+    tmp_path: Path,
+) -> None:
+    """fit_max_customers = 1000 on the sample (3000 and 2000 customers): each fit sees about
+    1000 customers (binomial, within 4 SD), its estimates lie within 4 of the sample's standard
+    errors of lifetimes' fit on every customer, and every customer is still scored."""
+    from lifetimes import BetaGeoFitter
+
+    result = dbt_build(
+        tmp_path,
+        {"fit_max_customers": 1000},
+        select="+cltv_model_parameters +cltv_predictions +customer_lifetime",
+        extra=["--exclude-resource-type", "unit_test"],
+    )
+    assert result.returncode == 0, result.output[-5000:]
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        lifetimes_rows = con.sql(
+            "select dataset, frequency, recency, customer_age from customer_lifetime"
+        ).df()
+        fitted = con.sql(
+            "select dataset, parameter, estimate, standard_error, n_customers"
+            " from cltv_model_parameters where model = 'bgnbd'"
+        ).df()
+        scored = dict(
+            con.sql("select dataset, count(*) from cltv_predictions group by 1").fetchall()
+        )
+    for dataset, rows in lifetimes_rows.groupby("dataset"):
+        customers = len(rows)
+        assert customers > 1000
+        share = 1000 / customers
+        params = fitted[fitted["dataset"] == dataset].set_index("parameter")
+        n_fitted = int(params["n_customers"].iloc[0])
+        assert abs(n_fitted - 1000) <= 4 * math.sqrt(customers * share * (1 - share)), dataset
+        assert scored[dataset] == customers
+        full = BetaGeoFitter(penalizer_coef=0.001).fit(
+            rows["frequency"], rows["recency"], rows["customer_age"]
+        )
+        for name in ("r", "alpha", "a", "b"):
+            gap = abs(params.loc[name, "estimate"] - full.params_[name])
+            assert gap <= 4 * params.loc[name, "standard_error"], (dataset, name, gap)
