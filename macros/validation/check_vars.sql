@@ -78,6 +78,11 @@
         ) -%}
     {%- endif -%}
 
+    {%- set zone = var('input_time_zone') -%}
+    {%- if zone is not string or zone not in modules.pytz.all_timezones -%}
+        {%- do problems.append(crm_var_problem('input_time_zone', zone, "an IANA time-zone name such as 'UTC' or 'Europe/Istanbul'")) -%}
+    {%- endif -%}
+
     {%- if var('cap_outliers') is not sameas true and var('cap_outliers') is not sameas false -%}
         {%- do problems.append(crm_var_problem('cap_outliers', var('cap_outliers'), 'true or false')) -%}
     {%- endif -%}
