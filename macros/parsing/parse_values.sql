@@ -92,7 +92,8 @@
 {#-
     A timestamp: ISO 'YYYY-MM-DD[ HH:MM[:SS]]', or the original UCI export's 'M/D/YYYY H:MM'.
     The time-zone rule (one for every machine): a timestamp that carries a zone (a Parquet
-    TIMESTAMPTZ, or ISO text ending in 'Z' or an offset such as '+02:00') is converted to the
+    TIMESTAMPTZ, or ISO text whose time ends in 'Z' or an offset such as '+02:00'; a bare date
+    '2020-02-11' has none) is converted to the
     zone named by the var input_time_zone (default UTC) and its wall-clock time there is kept;
     a timestamp without a zone is taken as written. The machine's TZ never enters. An infinite
     timestamp ('infinity') reads as null (crm_is_non_finite_timestamp tells it apart).
@@ -117,7 +118,7 @@
 
 {% macro duckdb__crm_parse_timestamp(column) -%}
     case
-        when regexp_matches({{ column }}, '[0-9](Z|[+-][0-9][0-9](:?[0-9][0-9])?)$')
+        when regexp_matches({{ column }}, ':[0-9][0-9]([.][0-9]*)?(Z|[+-][0-9][0-9](:?[0-9][0-9])?)$')
             then {{ crm_timestamp_in_zone('try_cast(' ~ column ~ ' as timestamptz)', var('input_time_zone')) }}
         else coalesce(
             try_cast({{ column }} as timestamp),
