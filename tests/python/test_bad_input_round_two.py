@@ -1,4 +1,4 @@
-"""Bad input, round two: non-finite values, time zones, FLO shapes, unreadable and compressed inputs.
+"""Bad input, round two: non-finite values, time zones, FLO shapes, unreadable and gzip inputs.
 
 Every fixture is generated here from the embedded sample plus a few bad rows, so that one dbt build
 answers many cases:
@@ -238,7 +238,8 @@ AFTER_ANALYSIS = {
     "late-last": "2020-01-01,2021-06-02,2021-06-02,2020-01-01",
     "late-online": "2020-01-01,2021-05-01,2021-09-01,2021-05-01",
 }
-# master_id -> (category text as written in the CSV, expected flags kadin, erkek, cocuk, aktifspor, aktifcocuk)
+# master_id -> (category text as written in the CSV,
+#               expected flags kadin, erkek, cocuk, aktifspor, aktifcocuk)
 CATEGORY_SPELLINGS = {
     "cat-brackets": ('"[ERKEK, COCUK]"', (False, True, True, False, False)),
     "cat-json": ('"[""AKTIFSPOR""]"', (False, False, False, True, False)),
@@ -408,7 +409,8 @@ def test_the_two_tz_values_really_differ_for_duckdb():
             [
                 sys.executable,
                 "-c",
-                "import duckdb; print(duckdb.sql(\"select current_setting('TimeZone')\").fetchone()[0])",
+                "import duckdb; "
+                "print(duckdb.sql(\"select current_setting('TimeZone')\").fetchone()[0])",
             ],
             env={**os.environ, "TZ": tz},
             capture_output=True,
