@@ -65,12 +65,12 @@ checked as (
             when raw_offline_orders is null then 'missing_value'
             when raw_online_value is null then 'missing_value'
             when raw_offline_value is null then 'missing_value'
-            {%- for column, raw, parsed, kind in checked_values %}
-            when {{ parsed }} is null and {{ raw }} is not null
-                and {{ crm_is_non_finite_timestamp(raw) if kind == 'date' else crm_is_non_finite_number(raw) }}
-                then 'non_finite_value'
-            when {{ parsed }} is null and {{ raw }} is not null then 'unparseable_value'
-            {%- endfor %}
+            {% for column, raw, parsed, kind in checked_values -%}
+                when {{ parsed }} is null and {{ raw }} is not null
+                    and {{ crm_is_non_finite_timestamp(raw) if kind == 'date' else crm_is_non_finite_number(raw) }}
+                    then 'non_finite_value'
+                when {{ parsed }} is null and {{ raw }} is not null then 'unparseable_value'
+            {% endfor -%}
             when not abs(online_value) < {{ value_limit }} then 'value_out_of_range'
             when not abs(offline_value) < {{ value_limit }} then 'value_out_of_range'
             when interested_in_categories is not null
@@ -84,10 +84,10 @@ checked as (
             when raw_offline_orders is null then 'order_num_total_ever_offline is empty'
             when raw_online_value is null then 'customer_value_total_ever_online is empty'
             when raw_offline_value is null then 'customer_value_total_ever_offline is empty'
-            {%- for column, raw, parsed, kind in checked_values %}
-            when {{ parsed }} is null and {{ raw }} is not null
-                then {{ dbt.concat(["'" ~ column ~ "='''", raw, "''''"]) }}
-            {%- endfor %}
+            {% for column, raw, parsed, kind in checked_values -%}
+                when {{ parsed }} is null and {{ raw }} is not null
+                    then {{ dbt.concat(["'" ~ column ~ "='''", raw, "''''"]) }}
+            {% endfor -%}
             when not abs(online_value) < {{ value_limit }}
                 then {{ dbt.concat([
                     "'customer_value_total_ever_online='''", 'raw_online_value',
