@@ -159,7 +159,8 @@
     and the dates, when the analysis date is on or before the dataset's first order (every
     analysis would be empty), more than max_days_after_last_order days after its last order (the
     backtest's cost grows with the gap, and predictions that far out are about customers long
-    gone), or when the calibration end of the backtest is not before the analysis date.
+    gone), or when the calibration end of the backtest is not before the analysis date. The
+    same message lists the inputs that give no usable row (crm_unusable_input_problems).
 -#}
 {% macro crm_check_analysis_dates(relation) %}
     {%- if not execute -%}
@@ -178,7 +179,7 @@
         from {{ relation }}
         order by dataset
     {%- endset -%}
-    {%- set problems = [] -%}
+    {%- set problems = crm_unusable_input_problems(relation) -%}
     {%- for row in run_query(query).rows -%}
         {%- set dataset, first_day, last_day, analysis_day, source, calibration_end, gap = row -%}
         {%- set given = "var analysis_date='" ~ analysis_day ~ "'" if source == 'var'
@@ -204,7 +205,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if problems -%}
-        {{ exceptions.raise_compiler_error("Analysis date check failed:\n  - " ~ problems | join("\n  - ")) }}
+        {{ exceptions.raise_compiler_error("Input and analysis date check failed:\n  - " ~ problems | join("\n  - ")) }}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
@@ -271,26 +272,49 @@
 
 
 {#-
-    Post-hook of int_datasets_dated: an input that gives no clean row at all stops the build
-    here, with crm_describe_unreadable_input's sentence, before any test (a semicolon CSV with
-    decimal commas, dates as epoch milliseconds). Cheap on a good build: one look at the few
-    rows of int_datasets_dated.
+    The inputs that give no clean row at all, one sentence each: crm_check_analysis_dates (the
+    post-hook of int_datasets_dated) puts them in its message, so the build stops before any
+    test. A customer-summaries input whose rows are mostly dated after the analysis_date var
+    gets the analysis-date sentence with the input's date span; any other input
+    crm_describe_unreadable_input's sentence (a semicolon CSV with decimal commas, dates as
+    epoch milliseconds). Cheap on a good build: one look at the few rows of int_datasets_dated.
 -#}
-{% macro crm_check_inputs_have_clean_rows(relation) %}
+{% macro crm_unusable_input_problems(relation) %}
+    {%- set problems = [] -%}
     {%- if not execute -%}
-        {{ return('') }}
+        {{ return(problems) }}
     {%- endif -%}
     {%- set present = run_query('select dataset from ' ~ relation).columns[0].values() -%}
-    {%- set problems = [] -%}
     {%- for dataset, var_name, path, classified in crm_configured_inputs() if dataset not in present -%}
-        {%- do problems.append(crm_describe_unreadable_input(
-            dataset, var_name, path, classified, 'has no usable row: every row is quarantined.'
-        )) -%}
+        {%- set late = none -%}
+        {%- if var_name == 'customer_summaries_path' -%}
+            {%- set late_query -%}
+                select
+                    sum(case when quarantine_reason = 'order_after_analysis_date' then 1 else 0 end),
+                    count(*),
+                    cast(min(first_order_date) as {{ dbt.type_string() }}),
+                    cast(max(last_order_date) as {{ dbt.type_string() }})
+                from {{ classified }}
+                where dataset = {{ crm_sql_string(dataset) }}
+            {%- endset -%}
+            {%- set late = run_query(late_query).rows[0] -%}
+        {%- endif -%}
+        {%- if late is not none and late[0] and late[0] * 2 > late[1] -%}
+            {%- set analysis_day = var('analysis_date') | string | trim -%}
+            {%- set placement = "is on or before the first order of dataset '" ~ dataset ~ "' (" ~ late[2] ~ "; "
+                if analysis_day <= late[2] else "leaves no row of dataset '" ~ dataset ~ "' usable (" -%}
+            {%- do problems.append(
+                "var analysis_date='" ~ analysis_day ~ "' " ~ placement ~ "its orders span "
+                ~ late[2] ~ " .. " ~ late[3] ~ "): " ~ late[0] ~ " of its " ~ late[1]
+                ~ " rows have an order date after it (quarantined as order_after_analysis_date)."
+            ) -%}
+        {%- else -%}
+            {%- do problems.append(crm_describe_unreadable_input(
+                dataset, var_name, path, classified, 'has no usable row: every row is quarantined.'
+            )) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- if problems -%}
-        {{ exceptions.raise_compiler_error("Input check failed:\n  - " ~ problems | join("\n  - ")) }}
-    {%- endif -%}
-    {{ return('') }}
+    {{ return(problems) }}
 {% endmacro %}
 
 

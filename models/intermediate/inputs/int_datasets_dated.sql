@@ -9,10 +9,7 @@
 {#- the input check's example rows come from the classified tables (only when an input has no clean row) -#}
 -- depends_on: {{ ref('int_invoice_lines_classified') }}
 -- depends_on: {{ ref('int_customer_summaries_classified') }}
-{{ config(post_hook=[
-    "{{ crm_check_inputs_have_clean_rows(this) }}",
-    "{{ crm_check_analysis_dates(this) }}",
-]) }}
+{{ config(post_hook="{{ crm_check_analysis_dates(this) }}") }}
 with
 
 invoice_lines as (
