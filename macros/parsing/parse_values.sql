@@ -9,7 +9,7 @@
     exactly the values its text would; any other type is cast to text and parsed, as before.
 -#}
 
-{#- The family of an input column type: text, integer, double, timestamp, date or other. -#}
+{#- The family of an input column type: text, integer, double, timestamp, timestamptz, date or other. -#}
 {% macro crm_type_family(source_type) -%}
     {%- set name = (source_type or 'VARCHAR') | upper -%}
     {%- if name in ('VARCHAR', 'TEXT', 'STRING') -%}
@@ -18,8 +18,10 @@
         {{ return('integer') }}
     {%- elif name == 'DOUBLE' -%}
         {{ return('double') }}
-    {%- elif name == 'TIMESTAMP' -%}
+    {%- elif name in ('TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS') -%}
         {{ return('timestamp') }}
+    {%- elif name in ('TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ') -%}
+        {{ return('timestamptz') }}
     {%- elif name == 'DATE' -%}
         {{ return('date') }}
     {%- else -%}
@@ -87,16 +89,27 @@
 {%- endmacro %}
 
 
-{#- A timestamp: ISO 'YYYY-MM-DD[ HH:MM[:SS]]', or the original UCI export's 'M/D/YYYY H:MM'. -#}
+{#-
+    A timestamp: ISO 'YYYY-MM-DD[ HH:MM[:SS]]', or the original UCI export's 'M/D/YYYY H:MM'.
+    The time-zone rule (one for every machine): a timestamp that carries a zone (a Parquet
+    TIMESTAMPTZ, or ISO text whose time ends in 'Z' or an offset such as '+02:00'; a bare date
+    '2020-02-11' has none) is converted to the
+    zone named by the var input_time_zone (default UTC) and its wall-clock time there is kept;
+    a timestamp without a zone is taken as written. The machine's TZ never enters. An infinite
+    timestamp ('infinity') reads as null (crm_is_non_finite_timestamp tells it apart).
+-#}
 {% macro crm_parse_timestamp(column, source_type=none) -%}
     {%- set family = crm_type_family(source_type) -%}
     {%- if family == 'timestamp' -%}
-        {{ column }}
+        {%- set parsed = column -%}
+    {%- elif family == 'timestamptz' -%}
+        {%- set parsed = crm_timestamp_in_zone(column, var('input_time_zone')) -%}
     {%- elif family == 'date' -%}
-        cast({{ column }} as {{ dbt.type_timestamp() }})
+        {%- set parsed = 'cast(' ~ column ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
     {%- else -%}
-        {{ return(adapter.dispatch('crm_parse_timestamp', 'crm_analytics')(crm_raw_text(column, source_type))) }}
+        {%- set parsed = adapter.dispatch('crm_parse_timestamp', 'crm_analytics')(crm_raw_text(column, source_type)) -%}
     {%- endif -%}
+    {{ return(crm_finite_or_null(parsed)) }}
 {%- endmacro %}
 
 {% macro default__crm_parse_timestamp(column) -%}
@@ -104,17 +117,69 @@
 {%- endmacro %}
 
 {% macro duckdb__crm_parse_timestamp(column) -%}
-    coalesce(
-        try_cast({{ column }} as timestamp),
-        try_strptime({{ column }}, '%m/%d/%Y %H:%M'),
-        try_strptime({{ column }}, '%m/%d/%Y %H:%M:%S')
-    )
+    case
+        when regexp_matches({{ column }}, ':[0-9][0-9]([.][0-9]*)?(Z|[+-][0-9][0-9](:?[0-9][0-9])?)$')
+            then {{ crm_timestamp_in_zone('try_cast(' ~ column ~ ' as timestamptz)', var('input_time_zone')) }}
+        else coalesce(
+            try_cast({{ column }} as timestamp),
+            try_strptime({{ column }}, '%m/%d/%Y %H:%M'),
+            try_strptime({{ column }}, '%m/%d/%Y %H:%M:%S')
+        )
+    end
+{%- endmacro %}
+
+
+{#- A timestamp with a zone as the wall-clock time (a timestamp without zone) in `zone`. -#}
+{% macro crm_timestamp_in_zone(column, zone) -%}
+    {{ return(adapter.dispatch('crm_timestamp_in_zone', 'crm_analytics')(column, zone)) }}
+{%- endmacro %}
+
+{% macro default__crm_timestamp_in_zone(column, zone) -%}
+    from_utc_timestamp({{ column }}, {{ crm_sql_string(zone) }})
+{%- endmacro %}
+
+{% macro duckdb__crm_timestamp_in_zone(column, zone) -%}
+    timezone({{ crm_sql_string(zone) }}, {{ column }})
+{%- endmacro %}
+
+
+{#- The expression when it is a finite number or timestamp, else null (NaN, +/-infinity). -#}
+{% macro crm_finite_or_null(expression) -%}
+    case when {{ crm_is_finite(expression) }} then {{ expression }} end
+{%- endmacro %}
+
+
+{#-
+    True when the value is written as, or typed as, a non-finite number: 'nan', 'inf',
+    '-Infinity' and the like in text, NaN or +/-infinity in a DOUBLE column. Such a value is
+    quarantined as non_finite_value rather than unparseable_value.
+-#}
+{% macro crm_is_non_finite_number(column, source_type=none) -%}
+    {%- set family = crm_type_family(source_type) -%}
+    {%- if family == 'double' -%}
+        not {{ crm_is_finite(column) }}
+    {%- elif family == 'integer' -%}
+        false
+    {%- else -%}
+        not {{ crm_is_finite(dbt.safe_cast(crm_raw_text(column, source_type), dbt.type_float())) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- True when the value is an infinite timestamp ('infinity', '-infinity', typed or as text). -#}
+{% macro crm_is_non_finite_timestamp(column, source_type=none) -%}
+    {%- set family = crm_type_family(source_type) -%}
+    {%- if family in ('timestamp', 'timestamptz', 'date') -%}
+        not {{ crm_is_finite(column) }}
+    {%- else -%}
+        not {{ crm_is_finite(dbt.safe_cast(crm_raw_text(column, source_type), dbt.type_timestamp())) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
 {#- A calendar date 'YYYY-MM-DD' (a timestamp's time of day is dropped). -#}
-{% macro crm_parse_date(column) -%}
-    cast({{ crm_parse_timestamp(column) }} as date)
+{% macro crm_parse_date(column, source_type=none) -%}
+    cast({{ crm_parse_timestamp(column, source_type) }} as date)
 {%- endmacro %}
 
 
@@ -147,10 +212,51 @@
 
 
 {#-
-    FLO's list-like category text as comma-delimited whole words: '[ERKEK, COCUK]' becomes
-    ',ERKEK,COCUK,' so that `like '%,COCUK,%'` matches COCUK and not AKTIFCOCUK.
+    FLO's list-like category text as comma-delimited upper-case whole words, whatever the
+    spelling: '[ERKEK, COCUK]', '["AKTIFSPOR"]', "['X', 'Y']", 'KADIN|COCUK', 'A;B' and a bare
+    'KADIN' all give ',ERKEK,COCUK,'-like text, so that `like '%,COCUK,%'` matches COCUK and
+    not AKTIFCOCUK. Brackets, quotes and spaces are dropped; '|' and ';' separate like ','.
 -#}
 {% macro crm_category_tokens(column) -%}
-    {%- set stripped = dbt.replace(dbt.replace(dbt.replace(column, "'['", "''"), "']'", "''"), "' '", "''") -%}
-    {{ dbt.concat(["','", stripped, "','"]) }}
+    {#- a namespace: a plain set inside the loop would not outlive it -#}
+    {%- set built = namespace(text=dbt.replace(dbt.replace(column, "'|'", "','"), "';'", "','")) -%}
+    {%- for character in ["'['", "']'", "'\"'", "''''", "' '"] -%}
+        {%- set built.text = dbt.replace(built.text, character, "''") -%}
+    {%- endfor -%}
+    {{ dbt.concat(["','", "upper(" ~ built.text ~ ")", "','"]) }}
+{%- endmacro %}
+
+
+{#-
+    True when a category list cannot be read as a list of names: after crm_category_tokens
+    every token must be a name of letters, digits, '_', '&' or '-', with no empty token
+    ('[]' is an empty list and reads). Such rows are quarantined as unparseable_value.
+-#}
+{% macro crm_is_unparseable_category_list(column) -%}
+    {{ return(adapter.dispatch('crm_is_unparseable_category_list', 'crm_analytics')(column)) }}
+{%- endmacro %}
+
+{% macro default__crm_is_unparseable_category_list(column) -%}
+    not (
+        {{ crm_category_tokens(column) }} = ',,'
+        or {{ crm_category_tokens(column) }} rlike '^,([A-Z0-9_&-]+,)+$'
+    )
+{%- endmacro %}
+
+{% macro duckdb__crm_is_unparseable_category_list(column) -%}
+    not (
+        {{ crm_category_tokens(column) }} = ',,'
+        or regexp_full_match({{ crm_category_tokens(column) }}, ',([A-Z0-9_&-]+,)+')
+    )
+{%- endmacro %}
+
+
+{#-
+    The largest magnitude a money value may have (a line's quantity x price, a customer
+    summary's online or offline value): 1e15. Sums of up to a billion such values, their squares
+    and cubes (the report's skewness) all stay finite in a double; a value beyond it is
+    quarantined as value_out_of_range instead of turning a mart's numbers into inf or NaN.
+-#}
+{% macro crm_revenue_limit() -%}
+    {{ return('1e15') }}
 {%- endmacro %}

@@ -92,6 +92,9 @@
                 ~ " is empty (0 bytes)."
             ) }}
         {%- endif -%}
+        {%- if kind == 'csv' -%}
+            {{ crm_check_text_files(path, var_name) }}
+        {%- endif -%}
         {%- set source_sql = crm_file_sql(path, kind) -%}
     {%- else -%}
         {%- set source_sql = relation -%}
@@ -115,6 +118,39 @@
         ) }}
     {%- endif -%}
     {{ return(columns) }}
+{% endmacro %}
+
+
+{#-
+    Refuses a text input whose file does not hold text: gzip content in a file named .csv (DuckDB
+    decompresses by the name only, and its CSV sniffer then fails naming no file), or another
+    binary or non-UTF-8 file. Each file of the path (not named .gz) is probed for its first line
+    read as UTF-8 text, skipping lines that are not; a file that gives none is refused, naming
+    the var and the file. A text file answers from its first line, so the probe costs nothing on
+    good input.
+-#}
+{% macro crm_check_text_files(path, var_name) %}
+    {%- set files = run_query(
+        "select file from glob(" ~ crm_sql_string(path) ~ ") where lower(file) not like '%.gz' order by file"
+    ).columns[0].values() -%}
+    {%- for file in files -%}
+        {%- set probe -%}
+            select 1
+            from read_csv(
+                {{ crm_sql_string(file) }},
+                header = false, auto_detect = false, columns = {'line': 'VARCHAR'},
+                delim = '\x01', quote = '', escape = '', ignore_errors = true
+            )
+            limit 1
+        {%- endset -%}
+        {%- if run_query(probe).rows | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': file " ~ file ~ " does not hold UTF-8 text."
+                ~ " If it is gzip-compressed, name it .csv.gz (DuckDB decompresses by the name);"
+                ~ " otherwise save it as a UTF-8 CSV."
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}
 
 

@@ -83,6 +83,11 @@
         ) -%}
     {%- endif -%}
 
+    {%- set zone = var('input_time_zone') -%}
+    {%- if zone is not string or zone not in modules.pytz.all_timezones -%}
+        {%- do problems.append(crm_var_problem('input_time_zone', zone, "an IANA time-zone name such as 'UTC' or 'Europe/Istanbul'")) -%}
+    {%- endif -%}
+
     {%- if var('cap_outliers') is not sameas true and var('cap_outliers') is not sameas false -%}
         {%- do problems.append(crm_var_problem('cap_outliers', var('cap_outliers'), 'true or false')) -%}
     {%- endif -%}
@@ -159,7 +164,8 @@
     and the dates, when the analysis date is on or before the dataset's first order (every
     analysis would be empty), more than max_days_after_last_order days after its last order (the
     backtest's cost grows with the gap, and predictions that far out are about customers long
-    gone), or when the calibration end of the backtest is not before the analysis date.
+    gone), or when the calibration end of the backtest is not before the analysis date. The
+    same message lists the inputs that give no usable row (crm_unusable_input_problems).
 -#}
 {% macro crm_check_analysis_dates(relation) %}
     {%- if not execute -%}
@@ -178,7 +184,7 @@
         from {{ relation }}
         order by dataset
     {%- endset -%}
-    {%- set problems = [] -%}
+    {%- set problems = crm_unusable_input_problems(relation) -%}
     {%- for row in run_query(query).rows -%}
         {%- set dataset, first_day, last_day, analysis_day, source, calibration_end, gap = row -%}
         {%- set given = "var analysis_date='" ~ analysis_day ~ "'" if source == 'var'
@@ -204,7 +210,151 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if problems -%}
-        {{ exceptions.raise_compiler_error("Analysis date check failed:\n  - " ~ problems | join("\n  - ")) }}
+        {{ exceptions.raise_compiler_error("Input and analysis date check failed:\n  - " ~ problems | join("\n  - ")) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{#-
+    The configured inputs as [dataset, var name, path, classified model]: what the input checks
+    below look at. A disabled input ('' path) is left out.
+-#}
+{% macro crm_configured_inputs() %}
+    {%- set inputs = [] -%}
+    {%- if (var('transactions_path') or '') | trim != '' -%}
+        {%- do inputs.append([var('transactions_dataset'), 'transactions_path', var('transactions_path'), ref('int_invoice_lines_classified')]) -%}
+    {%- endif -%}
+    {%- if (var('customer_summaries_path') or '') | trim != '' -%}
+        {%- do inputs.append([var('customer_summaries_dataset'), 'customer_summaries_path', var('customer_summaries_path'), ref('int_customer_summaries_classified')]) -%}
+    {%- endif -%}
+    {{ return(inputs) }}
+{% endmacro %}
+
+
+{#-
+    One sentence about an input whose rows are (mostly) unreadable: the var, the file, how many
+    rows have each reason, and the first row with an unreadable value - its file, row number,
+    column and value. Queries the classified rows of that one dataset; called only when a check
+    below has already found the input at fault, so a good build never pays for it.
+-#}
+{% macro crm_describe_unreadable_input(dataset, var_name, path, classified, headline) %}
+    {%- set counts_query -%}
+        select quarantine_reason, count(*) as row_count
+        from {{ classified }}
+        where dataset = {{ crm_sql_string(dataset) }} and quarantine_reason is not null
+        group by quarantine_reason
+        order by row_count desc, quarantine_reason
+    {%- endset -%}
+    {%- set counts = [] -%}
+    {%- for reason, row_count in run_query(counts_query).rows -%}
+        {%- do counts.append(row_count ~ ' ' ~ reason) -%}
+    {%- endfor -%}
+    {%- set example_query -%}
+        select source_file, source_row_number, quarantine_reason, quarantine_detail
+        from {{ classified }}
+        where dataset = {{ crm_sql_string(dataset) }}
+            and quarantine_reason in ('unparseable_value', 'non_finite_value', 'value_out_of_range', 'missing_value')
+        order by
+            case quarantine_reason when 'unparseable_value' then 0 when 'non_finite_value' then 1 else 2 end,
+            source_file, source_sheet, source_row_number
+        limit 1
+    {%- endset -%}
+    {%- set examples = run_query(example_query).rows -%}
+    {%- set message = "Input " ~ var_name ~ "='" ~ path ~ "' (dataset '" ~ dataset ~ "') " ~ headline
+        ~ " Quarantined: " ~ (counts | join(', ') if counts else 'none') ~ "." -%}
+    {%- if examples | length > 0 -%}
+        {%- set source_file, row_number, reason, detail = examples[0] -%}
+        {%- set column = (detail or '').split('=')[0].split(' is empty')[0] -%}
+        {%- set value = (detail or '')[column | length + 1:] if '=' in (detail or '') else '(empty)' -%}
+        {%- set message = message ~ " First unreadable value: file " ~ source_file ~ ", row " ~ row_number
+            ~ ", column " ~ column ~ ", value " ~ value ~ " (" ~ reason ~ ")."
+            ~ " Check the delimiter, the decimal separator and the date format"
+            ~ " (README, Bad input: ISO or M/D/YYYY dates, '.' decimals)." -%}
+    {%- endif -%}
+    {{ return(message) }}
+{% endmacro %}
+
+
+{#-
+    The inputs that give no clean row at all, one sentence each: crm_check_analysis_dates (the
+    post-hook of int_datasets_dated) puts them in its message, so the build stops before any
+    test. A customer-summaries input whose rows are mostly dated after the analysis_date var
+    gets the analysis-date sentence with the input's date span; any other input
+    crm_describe_unreadable_input's sentence (a semicolon CSV with decimal commas, dates as
+    epoch milliseconds). Cheap on a good build: one look at the few rows of int_datasets_dated.
+-#}
+{% macro crm_unusable_input_problems(relation) %}
+    {%- set problems = [] -%}
+    {%- if not execute -%}
+        {{ return(problems) }}
+    {%- endif -%}
+    {%- set present = run_query('select dataset from ' ~ relation).columns[0].values() -%}
+    {%- for dataset, var_name, path, classified in crm_configured_inputs() if dataset not in present -%}
+        {%- set late = none -%}
+        {%- if var_name == 'customer_summaries_path' -%}
+            {%- set late_query -%}
+                select
+                    sum(case when quarantine_reason = 'order_after_analysis_date' then 1 else 0 end),
+                    count(*),
+                    cast(min(first_order_date) as {{ dbt.type_string() }}),
+                    cast(max(last_order_date) as {{ dbt.type_string() }})
+                from {{ classified }}
+                where dataset = {{ crm_sql_string(dataset) }}
+            {%- endset -%}
+            {%- set late = run_query(late_query).rows[0] -%}
+        {%- endif -%}
+        {%- if late is not none and late[0] and late[0] * 2 > late[1] -%}
+            {%- set analysis_day = var('analysis_date') | string | trim -%}
+            {%- set placement = "is on or before the first order of dataset '" ~ dataset ~ "' (" ~ late[2] ~ "; "
+                if analysis_day <= late[2] else "leaves no row of dataset '" ~ dataset ~ "' usable (" -%}
+            {%- do problems.append(
+                "var analysis_date='" ~ analysis_day ~ "' " ~ placement ~ "its orders span "
+                ~ late[2] ~ " .. " ~ late[3] ~ "): " ~ late[0] ~ " of its " ~ late[1]
+                ~ " rows have an order date after it (quarantined as order_after_analysis_date)."
+            ) -%}
+        {%- else -%}
+            {%- do problems.append(crm_describe_unreadable_input(
+                dataset, var_name, path, classified, 'has no usable row: every row is quarantined.'
+            )) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(problems) }}
+{% endmacro %}
+
+
+{#-
+    Post-hook of the datasets mart: more than max_unparseable_share of a dataset's rows with an
+    unparseable value means the input itself is wrong (a shifted column, a date format nobody
+    expected); the build stops with crm_describe_unreadable_input's sentence. The test
+    assert_unparseable_share_below_threshold states the same rule as data.
+-#}
+{% macro crm_check_unparseable_share(relation) %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set limit = var('max_unparseable_share') -%}
+    {%- set query -%}
+        select dataset, unparseable_rows, raw_rows
+        from {{ relation }}
+        where unparseable_rows > {{ limit }} * raw_rows
+        order by dataset
+    {%- endset -%}
+    {%- set over = {} -%}
+    {%- for dataset, unparseable_rows, raw_rows in run_query(query).rows -%}
+        {%- do over.update({dataset: [unparseable_rows, raw_rows]}) -%}
+    {%- endfor -%}
+    {%- set problems = [] -%}
+    {%- for dataset, var_name, path, classified in crm_configured_inputs() if dataset in over -%}
+        {%- set unparseable_rows, raw_rows = over[dataset] -%}
+        {%- do problems.append(crm_describe_unreadable_input(
+            dataset, var_name, path, classified,
+            'has ' ~ unparseable_rows ~ ' of ' ~ raw_rows ~ ' rows with an unparseable value, more than'
+            ~ ' max_unparseable_share=' ~ limit ~ ' of them.'
+        )) -%}
+    {%- endfor -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error("Input check failed:\n  - " ~ problems | join("\n  - ")) }}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}

@@ -230,8 +230,9 @@ def test_equal_dataset_names_fail_naming_both_vars(run_dbt: DbtRunner):
 # --- data-quality gate -----------------------------------------------------------------------
 
 
-def test_too_many_unparseable_rows_fail_the_share_test(run_dbt: DbtRunner):
-    """2 of 6 rows have a date nobody expected: above the 1% default, the build stops."""
+def test_too_many_unparseable_rows_fail_the_share_check(run_dbt: DbtRunner):
+    """2 of 6 rows have a date nobody expected: above the 1% default, the build stops at the
+    datasets mart (before any test) naming the file, the column and the first such value."""
     mostly_bad = INPUTS / "transactions_mostly_unparseable.csv"
 
     result = run_dbt(
@@ -240,17 +241,15 @@ def test_too_many_unparseable_rows_fail_the_share_test(run_dbt: DbtRunner):
             "customer_summaries_path": str(VALID_SUMMARIES),
         },
         select="+datasets +quarantine_summary",
-        extra=[*NO_UNIT_TESTS, "--store-failures"],
+        extra=NO_UNIT_TESTS,
     )
 
-    assert_fails_with(result, "Failure in test assert_unparseable_share_below_threshold")
-    failures = result.query(
-        "select dataset, quarantined_rows, raw_rows, first_source_file, "
-        "first_source_row_number, first_quarantine_detail "
-        "from main_dbt_test__audit.assert_unparseable_share_below_threshold"
+    assert_fails_with(
+        result,
+        "Failure in model datasets",
+        f"Input transactions_path='{mostly_bad}' (dataset 'online_retail') has 2 of 6 rows with "
+        "an unparseable value, more than max_unparseable_share=0.01",
+        f"file {mostly_bad}, row 3, column InvoiceDate, value '01.12.2009 07:45'",
     )
-    assert failures == [
-        ("online_retail", 2, 6, str(mostly_bad), 3, "InvoiceDate='01.12.2009 07:45'")
-    ]
     # the other dataset has no unreadable rows, so it does not trip the gate
-    assert "flo" not in {row[0] for row in failures}
+    assert "dataset 'flo'" not in result.output

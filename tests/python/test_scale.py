@@ -120,9 +120,10 @@ def test_typed_parquet_gives_the_lines_its_text_gives(tmp_path: Path) -> None:
     reasons = {row[0]: row[LINE_COLUMNS.index("quarantine_reason") + 1] for row in typed}
     assert [reasons[number] for number in (3, 4, 5, 6, 12, 13, 16)] == [
         "unparseable_value",  # quantity 1e15
-        None,  # 999,999,999,999,999 is still a whole number below 1e15
-        "unparseable_value",  # NaN price
-        "unparseable_value",  # infinite price
+        # 999,999,999,999,999 is still a whole number below 1e15, but x 1.69 is revenue >= 1e15
+        "value_out_of_range",
+        "non_finite_value",  # NaN price
+        "non_finite_value",  # infinite price
         "missing_value",
         "missing_value",
         "unparseable_value",  # quantity -1e16

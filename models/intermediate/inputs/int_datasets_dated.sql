@@ -6,6 +6,9 @@
     otherwise the analysis date minus holdout_days.
 -#}
 {{ crm_check_vars() }}
+{#- the input check's example rows come from the classified tables (only when an input has no clean row) -#}
+-- depends_on: {{ ref('int_invoice_lines_classified') }}
+-- depends_on: {{ ref('int_customer_summaries_classified') }}
 {{ config(post_hook="{{ crm_check_analysis_dates(this) }}") }}
 with
 

@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ crm_check_unparseable_share(this) }}") }}
 with
 
 dated_datasets as (
@@ -36,6 +37,9 @@ row_counts as (
         cast(
             sum(case when quarantine_reason is not null then 1 else 0 end) as {{ dbt.type_bigint() }}
         ) as quarantined_rows,
+        cast(
+            sum(case when quarantine_reason = 'unparseable_value' then 1 else 0 end) as {{ dbt.type_bigint() }}
+        ) as unparseable_rows,
         count(distinct case when quarantine_reason is null then customer_id end) as customers
     from row_statuses
     group by dataset
@@ -52,6 +56,7 @@ final as (
         row_counts.raw_rows,
         row_counts.clean_rows,
         row_counts.quarantined_rows,
+        row_counts.unparseable_rows,
         row_counts.customers,
         dated_datasets.first_order_date,
         dated_datasets.last_order_date,

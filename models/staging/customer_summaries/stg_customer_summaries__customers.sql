@@ -1,3 +1,23 @@
+{#-
+    Types every customer-summary row and gives it its row-level verdicts (the reader gives every
+    value as text; a Parquet TIMESTAMPTZ arrives with its offset and is converted to
+    input_time_zone by crm_parse_date). NaN and infinite values are non_finite_value, values at
+    or beyond crm_revenue_limit() value_out_of_range, a category list that is not a list of
+    names unparseable_value; with the analysis_date var set, a row with an order date after it
+    is order_after_analysis_date (it would give a negative recency).
+-#}
+{%- set value_limit = crm_revenue_limit() %}
+{#- the values read one by one: the column's input name, its raw text, its parsed value, its kind -#}
+{%- set checked_values = [
+    ['first_order_date', 'raw_first_order_date', 'first_order_date', 'date'],
+    ['last_order_date', 'raw_last_order_date', 'last_order_date', 'date'],
+    ['last_order_date_online', 'raw_last_order_date_online', 'last_order_date_online', 'date'],
+    ['last_order_date_offline', 'raw_last_order_date_offline', 'last_order_date_offline', 'date'],
+    ['order_num_total_ever_online', 'raw_online_orders', 'online_orders', 'number'],
+    ['order_num_total_ever_offline', 'raw_offline_orders', 'offline_orders', 'number'],
+    ['customer_value_total_ever_online', 'raw_online_value', 'online_value', 'number'],
+    ['customer_value_total_ever_offline', 'raw_offline_value', 'offline_value', 'number'],
+] %}
 with
 
 raw_rows as (
@@ -45,16 +65,17 @@ checked as (
             when raw_offline_orders is null then 'missing_value'
             when raw_online_value is null then 'missing_value'
             when raw_offline_value is null then 'missing_value'
-            when first_order_date is null then 'unparseable_value'
-            when last_order_date is null then 'unparseable_value'
-            when raw_last_order_date_online is not null and last_order_date_online is null
+            {% for column, raw, parsed, kind in checked_values -%}
+                when {{ parsed }} is null and {{ raw }} is not null
+                    and {{ crm_is_non_finite_timestamp(raw) if kind == 'date' else crm_is_non_finite_number(raw) }}
+                    then 'non_finite_value'
+                when {{ parsed }} is null and {{ raw }} is not null then 'unparseable_value'
+            {% endfor -%}
+            when not abs(online_value) < {{ value_limit }} then 'value_out_of_range'
+            when not abs(offline_value) < {{ value_limit }} then 'value_out_of_range'
+            when interested_in_categories is not null
+                and {{ crm_is_unparseable_category_list('interested_in_categories') }}
                 then 'unparseable_value'
-            when raw_last_order_date_offline is not null and last_order_date_offline is null
-                then 'unparseable_value'
-            when online_orders is null then 'unparseable_value'
-            when offline_orders is null then 'unparseable_value'
-            when online_value is null then 'unparseable_value'
-            when offline_value is null then 'unparseable_value'
         end as invalid_reason,
         case
             when raw_first_order_date is null then 'first_order_date is empty'
@@ -63,22 +84,26 @@ checked as (
             when raw_offline_orders is null then 'order_num_total_ever_offline is empty'
             when raw_online_value is null then 'customer_value_total_ever_online is empty'
             when raw_offline_value is null then 'customer_value_total_ever_offline is empty'
-            when first_order_date is null
-                then {{ dbt.concat(["'first_order_date='''", 'raw_first_order_date', "''''"]) }}
-            when last_order_date is null
-                then {{ dbt.concat(["'last_order_date='''", 'raw_last_order_date', "''''"]) }}
-            when raw_last_order_date_online is not null and last_order_date_online is null
-                then {{ dbt.concat(["'last_order_date_online='''", 'raw_last_order_date_online', "''''"]) }}
-            when raw_last_order_date_offline is not null and last_order_date_offline is null
-                then {{ dbt.concat(["'last_order_date_offline='''", 'raw_last_order_date_offline', "''''"]) }}
-            when online_orders is null
-                then {{ dbt.concat(["'order_num_total_ever_online='''", 'raw_online_orders', "''''"]) }}
-            when offline_orders is null
-                then {{ dbt.concat(["'order_num_total_ever_offline='''", 'raw_offline_orders', "''''"]) }}
-            when online_value is null
-                then {{ dbt.concat(["'customer_value_total_ever_online='''", 'raw_online_value', "''''"]) }}
-            when offline_value is null
-                then {{ dbt.concat(["'customer_value_total_ever_offline='''", 'raw_offline_value', "''''"]) }}
+            {% for column, raw, parsed, kind in checked_values -%}
+                when {{ parsed }} is null and {{ raw }} is not null
+                    then {{ dbt.concat(["'" ~ column ~ "='''", raw, "''''"]) }}
+            {% endfor -%}
+            when not abs(online_value) < {{ value_limit }}
+                then {{ dbt.concat([
+                    "'customer_value_total_ever_online='''", 'raw_online_value',
+                    "''': a value must be below " ~ value_limit ~ "'",
+                ]) }}
+            when not abs(offline_value) < {{ value_limit }}
+                then {{ dbt.concat([
+                    "'customer_value_total_ever_offline='''", 'raw_offline_value',
+                    "''': a value must be below " ~ value_limit ~ "'",
+                ]) }}
+            when interested_in_categories is not null
+                and {{ crm_is_unparseable_category_list('interested_in_categories') }}
+                then {{ dbt.concat([
+                    "'interested_in_categories_12='''", 'interested_in_categories',
+                    "''': not a list of category names'",
+                ]) }}
         end as invalid_detail,
         case
             when customer_id is null then 'missing_customer'
@@ -86,6 +111,11 @@ checked as (
             when online_value < 0 or offline_value < 0 then 'negative_value'
             when online_orders + offline_orders < 1 then 'non_positive_orders'
             when first_order_date > last_order_date then 'inconsistent_dates'
+            when first_order_date > {{ crm_analysis_date_literal() }}
+                or last_order_date > {{ crm_analysis_date_literal() }}
+                or last_order_date_online > {{ crm_analysis_date_literal() }}
+                or last_order_date_offline > {{ crm_analysis_date_literal() }}
+                then 'order_after_analysis_date'
         end as exclusion_reason
     from typed
 ),

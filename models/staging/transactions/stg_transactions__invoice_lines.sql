@@ -2,9 +2,12 @@
     Types every raw line and gives it its row-level verdicts. A Parquet input keeps its own
     types (crm_input_types): a BIGINT quantity or a TIMESTAMP is taken as it is, with the same
     checks its text would get; only text values are parsed. The quarantine detail quotes the
-    value as text, as it would appear in a text file.
+    value as text, as it would appear in a text file. NaN and infinite values ('nan', 'inf',
+    'infinity', typed NaN) are non_finite_value; a line whose quantity x price reaches
+    crm_revenue_limit() is value_out_of_range, so no sum, mean or CLV downstream can overflow.
 -#}
 {%- set types = crm_input_types(var('transactions_path'), crm_transactions_spec(), 'transactions_path') %}
+{%- set revenue_limit = crm_revenue_limit() %}
 
 with
 
@@ -33,19 +36,36 @@ typed as (
     from raw_lines
 ),
 
+-- quantity x price; beyond revenue_limit a sum, square or cube of revenues may overflow
+revenued as (
+    select
+        *,
+        quantity * unit_price as unbounded_revenue
+    from typed
+),
+
 checked as (
     select
         *,
-        quantity * unit_price as line_revenue,
-        -- a value that is missing or cannot be read: the row cannot be used at all
+        case
+            when abs(unbounded_revenue) < {{ revenue_limit }} then unbounded_revenue
+        end as line_revenue,
+        -- a value that is missing, cannot be read or is not a finite number: the row cannot be used at all
         case
             when invoice_id is null then 'missing_value'
             when {{ crm_is_missing('raw_quantity', types.get('quantity')) }} then 'missing_value'
             when {{ crm_is_missing('raw_invoice_date', types.get('invoice_date')) }} then 'missing_value'
             when {{ crm_is_missing('raw_price', types.get('price')) }} then 'missing_value'
+            when quantity is null and {{ crm_is_non_finite_number('raw_quantity', types.get('quantity')) }}
+                then 'non_finite_value'
             when quantity is null then 'unparseable_value'
+            when ordered_at is null and {{ crm_is_non_finite_timestamp('raw_invoice_date', types.get('invoice_date')) }}
+                then 'non_finite_value'
             when ordered_at is null then 'unparseable_value'
+            when unit_price is null and {{ crm_is_non_finite_number('raw_price', types.get('price')) }}
+                then 'non_finite_value'
             when unit_price is null then 'unparseable_value'
+            when not abs(unbounded_revenue) < {{ revenue_limit }} then 'value_out_of_range'
         end as invalid_reason,
         case
             when invoice_id is null then 'Invoice is empty'
@@ -64,6 +84,16 @@ checked as (
                 ]) }}
             when unit_price is null
                 then {{ dbt.concat(["'Price='''", crm_blank_to_null('raw_price', types.get('price')), "''''"]) }}
+            when not abs(unbounded_revenue) < {{ revenue_limit }}
+                then {{ dbt.concat([
+                    "'Quantity x Price='",
+                    "cast(unbounded_revenue as " ~ dbt.type_string() ~ ")",
+                    "' (Quantity='",
+                    "cast(quantity as " ~ dbt.type_string() ~ ")",
+                    "'; Price='",
+                    crm_raw_text('raw_price', types.get('price')),
+                    "') is not below " ~ revenue_limit ~ "'",
+                ]) }}
         end as invalid_detail,
         -- a readable line that the analyses leave out (DESIGN.md section 4, in this order)
         case
@@ -72,7 +102,7 @@ checked as (
             when quantity <= 0 then 'non_positive_quantity'
             when unit_price < 0 then 'negative_price'
         end as exclusion_reason
-    from typed
+    from revenued
 ),
 
 final as (
