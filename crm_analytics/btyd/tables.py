@@ -20,12 +20,14 @@ Validation (calibration / holdout backtests and diagnostics):
   model that cannot be fitted for a dataset gets rows with NaN estimates and the error in
   ``fit_message`` instead of failing: comparing models, a failing alternative is information.
 * `holdout_predictions`: conditional expected purchases over each profile's holdout period.
+* `holdout_log_probabilities`: the log-probability of each observed holdout count given the
+  calibration history (the terms of the holdout log-likelihood that selects the model).
 * `period_transaction_probabilities`: P(X(customer_age) = x), the expected histogram of
   calibration-period repeat purchases, with a final "max_repeat or more" bucket.
 * `tracking_expectations`: expected cumulative repeat purchases of one customer by the end of
   each calendar week, by first-purchase day (the tracking plot is their sum over customers).
 
-The last three use, per dataset, every transaction model with a good fit in ``fits`` (a
+The last four use, per dataset, every transaction model with a good fit in ``fits`` (a
 `fit_validation_models` or `fit_models` table): converged, with one finite positive estimate
 for each parameter. Datasets without one are skipped (their failure is in ``fits``). Extra
 input columns (e.g. the integer ``recency_days`` / ``customer_age_days`` that SQL joins on) are
@@ -41,6 +43,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 
 from crm_analytics.btyd import gamma_gamma, registry
 from crm_analytics.btyd.clv import discounted_expected_purchases
@@ -107,6 +110,13 @@ HOLDOUT_PROFILE_COLUMNS: tuple[str, ...] = (
     "customer_age",
     "duration_holdout",
 )
+# The model name of the Poisson baseline's rows in `holdout_log_probabilities`.
+POISSON_BASELINE = "calibration_rate_poisson"
+HOLDOUT_COUNT_COLUMNS: tuple[str, ...] = (*HOLDOUT_PROFILE_COLUMNS, "holdout_purchases")
+# The smallest probability whose log a holdout count gets: a count the model gives a probability
+# that underflows to 0 scores log(1e-300) = -690.8 instead of -inf (one customer would
+# otherwise make a model's total -inf); no fitted model on the project's data comes near it.
+MIN_LOG_PROBABILITY_ARGUMENT = 1e-300
 AGE_COLUMNS: tuple[str, ...] = ("dataset", "customer_age")
 BIRTH_COLUMNS: tuple[str, ...] = ("dataset", "birth_offset_days")
 WEEK_COLUMNS: tuple[str, ...] = ("dataset", "weeks")
@@ -281,9 +291,9 @@ def chosen_models(summary: pd.DataFrame, transaction_model: str) -> dict[str, st
 
     ``transaction_model`` is a model name (used for every dataset) or ``'auto'``: then each
     dataset gets the model that ``summary`` (the cltv_validation_summary mart: columns
-    ``dataset, model, is_selected``) marks as selected - the fitted model with the lowest
-    holdout MAE, or the lowest BIC where there is no holdout. A dataset without a selected
-    model falls back to BG/NBD.
+    ``dataset, model, is_selected``) marks as selected - the fitted model with the highest
+    holdout log-likelihood, or the lowest BIC where there is no holdout. A dataset without a
+    selected model falls back to BG/NBD.
     """
     name = str(transaction_model).strip().lower()
     datasets = [str(dataset) for dataset in summary["dataset"].drop_duplicates()]
@@ -399,6 +409,77 @@ def holdout_predictions(profiles: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFr
             frames.append(part.assign(model=model, expected_holdout_purchases=expected))
     leading = ["dataset", "model", "frequency", "recency", "customer_age", "duration_holdout"]
     return _stacked(frames, [*leading, *extras, "expected_holdout_purchases"])
+
+
+def holdout_log_probabilities(
+    counts: pd.DataFrame, fits: pd.DataFrame, baseline_rate: str | None = None
+) -> pd.DataFrame:
+    """The log-probability of each observed holdout count under each fitted model: the
+    per-customer terms of the holdout log-likelihood, a proper scoring rule for count
+    forecasts (a forecast of 0 purchases cannot win it unless nobody buys).
+
+    ``counts``: columns ``dataset, frequency, recency, customer_age`` (calibration period,
+    model time unit), ``duration_holdout`` (same unit, >= 0) and ``holdout_purchases`` (the
+    repeat purchases observed in the holdout, integers >= 0), plus any extra columns (e.g. a
+    customer count to weight the rows by in SQL). ``fits``: a `fit_validation_models` table.
+    ``baseline_rate``: the name of a column of ``counts`` holding a purchase rate per model
+    time unit (e.g. the dataset's pooled calibration rate); when given, every dataset also
+    gets the rows of the model `POISSON_BASELINE`: the counts scored as Poisson with mean
+    rate x duration_holdout, the same for every customer history (a baseline that has a
+    likelihood, where "no purchases" has none).
+
+    Returns, for every dataset, every model with a good fit and every row: ``dataset, model``,
+    the input columns, ``holdout_probability`` = P(holdout_purchases purchases in
+    (customer_age, customer_age + duration_holdout] | frequency, recency, customer_age) (the
+    model's ``conditional_probability_of_purchases``) and ``holdout_log_probability`` = its
+    natural log (the probability floored at `MIN_LOG_PROBABILITY_ARGUMENT`).
+
+    Raises:
+        ValueError: missing or clashing columns, invalid rows.
+    """
+    _require_columns(counts, HOLDOUT_COUNT_COLUMNS, "counts")
+    added = ("model", "holdout_probability", "holdout_log_probability")
+    extras = _extra_columns(counts, HOLDOUT_COUNT_COLUMNS, added)
+    good = _good_fits(fits)
+    frames = [counts.iloc[:0].assign(model="", holdout_probability=np.nan)]
+    for dataset in _datasets(counts):
+        if dataset not in good:
+            continue
+        part = counts[counts["dataset"] == dataset]
+        x, t_x, age = _validated_history(part, dataset)
+        horizon = as_float_array(part["duration_holdout"])
+        observed = as_float_array(part["holdout_purchases"])
+        _refuse_rows(
+            dataset,
+            {
+                "non-finite or negative duration_holdout": ~(np.isfinite(horizon) & (horizon >= 0)),
+                "negative or non-integer holdout_purchases": ~(
+                    np.isfinite(observed) & (observed >= 0) & (observed == np.round(observed))
+                ),
+            },
+        )
+        for model, params in good[dataset].items():
+            score = registry.transaction_model(model).conditional_probability_of_purchases
+            probability = score(params, horizon, observed, x, t_x, age)
+            if not _all_finite(probability, dataset, model, "holdout_probability"):
+                continue
+            frames.append(part.assign(model=model, holdout_probability=probability))
+    if baseline_rate is not None:
+        _require_columns(counts, [baseline_rate], "counts")
+        for dataset in _datasets(counts):
+            part = counts[counts["dataset"] == dataset]
+            rate = as_float_array(part[baseline_rate])
+            _refuse_rows(
+                dataset,
+                {f"non-finite or negative {baseline_rate}": ~(np.isfinite(rate) & (rate >= 0))},
+            )
+            mean = rate * as_float_array(part["duration_holdout"])
+            probability = poisson.pmf(as_float_array(part["holdout_purchases"]), mean)
+            frames.append(part.assign(model=POISSON_BASELINE, holdout_probability=probability))
+    leading = ["dataset", "model", *HOLDOUT_COUNT_COLUMNS[1:]]
+    table = _stacked(frames, [*leading, *extras, "holdout_probability"])
+    floored = np.maximum(as_float_array(table["holdout_probability"]), MIN_LOG_PROBABILITY_ARGUMENT)
+    return table.assign(holdout_log_probability=np.log(floored))
 
 
 def period_transaction_probabilities(
