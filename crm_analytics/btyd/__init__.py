@@ -7,7 +7,7 @@ Layout:
 * `bgnbd`, `pareto_nbd`, `mbgnbd`: one module per transaction model, each with
   ``PARAMETERS``, ``log_likelihood``, ``probability_alive``, ``expected_purchases``,
   ``expected_purchases_since_acquisition``, ``probability_of_repeat_purchases``,
-  ``fit_attempt`` and ``fit``.
+  ``conditional_probability_of_purchases``, ``fit_attempt`` and ``fit``.
 * `gamma_gamma`: ``PARAMETERS``, ``log_likelihood``, ``expected_average_profit``, ``fit``.
 * `engine`: input checks, the fallback-penalizer loop, the ``lifetimes`` adapters (the only
   place ``lifetimes`` is imported) and the delta-method standard errors.
@@ -48,6 +48,7 @@ from crm_analytics.btyd.registry import (
     MODEL_PARAMETERS,
     TRANSACTION_MODEL_REGISTRY,
     TransactionModel,
+    conditional_probability_of_purchases,
     expected_purchases,
     expected_purchases_since_acquisition,
     fit_transaction_model,
@@ -62,6 +63,7 @@ from crm_analytics.btyd.tables import (
     chosen_models,
     fit_models,
     fit_validation_models,
+    holdout_log_probabilities,
     holdout_predictions,
     period_transaction_probabilities,
     score_profiles,
@@ -90,6 +92,7 @@ __all__ = [
     "TransactionModel",
     "bgnbd",
     "chosen_models",
+    "conditional_probability_of_purchases",
     "customer_lifetime_value",
     "discounted_expected_purchases",
     "expected_purchases",
@@ -99,6 +102,7 @@ __all__ = [
     "fit_transaction_model",
     "fit_validation_models",
     "gamma_gamma",
+    "holdout_log_probabilities",
     "holdout_predictions",
     "mbgnbd",
     "pareto_nbd",

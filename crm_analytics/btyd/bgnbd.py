@@ -171,12 +171,52 @@ def probability_of_repeat_purchases(
     """
     age, count = checked_ages_and_counts(T, n)
     r, alpha, a, b = unpack_parameters(params, PARAMETERS, BGNBD)
+    return count_probability(r, alpha, a, b, age, count)
+
+
+def count_probability(
+    r: ArrayLike, alpha: ArrayLike, a: ArrayLike, b: ArrayLike, t: FloatArray, n: FloatArray
+) -> FloatArray:
+    """P(N = n) for a customer alive at the start of a period of ``t`` model time units who
+    buys at rate ``lambda ~ Gamma(r, alpha)`` and drops out after each purchase with
+    probability ``p ~ Beta(a, b)`` (eq. 8 with array-valued parameters, broadcast with ``t`` and
+    ``n``; no checks): ``B(a, b+n)/B(a, b) NBD(n; t) + [n > 0] B(a+1, b+n-1)/B(a, b)
+    P(NBD(t) >= n)``, clipped to [0, 1]. A sum of non-negative terms: no cancellation."""
     with np.errstate(all="ignore"):
-        log_nbd, at_least_n = nbd_count_terms(r, alpha, age, count)
-        alive = np.exp(betaln(a, b + count) - betaln(a, b) + log_nbd)
-        died = np.exp(betaln(a + 1, b + np.maximum(count, 1) - 1) - betaln(a, b)) * at_least_n
-        result = alive + np.where(count > 0, died, 0.0)
+        r, alpha, a, b, t, n = np.broadcast_arrays(
+            *(np.asarray(v, dtype=float) for v in (r, alpha, a, b, t, n))
+        )
+        log_nbd, at_least_n = nbd_count_terms(r, alpha, t, n)
+        alive = np.exp(betaln(a, b + n) - betaln(a, b) + log_nbd)
+        died = np.exp(betaln(a + 1, b + np.maximum(n, 1) - 1) - betaln(a, b)) * at_least_n
+        result = alive + np.where(n > 0, died, 0.0)
     return np.atleast_1d(np.clip(result, 0.0, 1.0))
+
+
+def conditional_probability_of_purchases(
+    params: Mapping[str, float],
+    horizon: float | ArrayLike,
+    n: ArrayLike,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,  # noqa: N803 (the literature's name)
+) -> FloatArray:
+    """P(X(T, T + horizon) = n | frequency, recency, T): the probability of exactly ``n``
+    purchases in the ``horizon`` model time units after T, given the customer's history.
+
+    Given the history, the customer is alive at T with probability `probability_alive`, and
+    then (the Gamma and Beta priors being conjugate) buys at ``lambda ~ Gamma(r + x,
+    alpha + T)`` and drops out with ``p ~ Beta(a, b + x)``, so the count is eq. 8 with those
+    parameters; a customer who has dropped out buys nothing:
+    ``P(alive) * count_probability(r+x, alpha+T, a, b+x; horizon, n) + (1 - P(alive)) [n=0]``.
+    Its mean over ``n`` is `expected_purchases`. All inputs broadcast together.
+    """
+    horizons = checked_horizons(horizon)
+    x, t_x, age, t, count = broadcast(frequency, recency, T, horizons, n)
+    r, alpha, a, b = unpack_parameters(params, PARAMETERS, BGNBD)
+    alive = probability_alive(params, x, t_x, age)
+    alive_count = count_probability(r + x, alpha + age, a, b + x, t, count)
+    return np.atleast_1d(np.clip(alive * alive_count + (1 - alive) * (count == 0), 0.0, 1.0))
 
 
 def fit_attempt(

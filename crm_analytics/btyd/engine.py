@@ -61,6 +61,8 @@ __all__ = [
     "fit_transaction_rows",
     "fit_with_fallback",
     "lifetimes_attempt",
+    "log_parameter_covariance",
+    "log_scale_interval",
     "merge_identical_rows",
     "newton_polish",
     "raise_on_bad_rows",
@@ -128,9 +130,17 @@ class FitResult:
     ``params`` are in the model's units (see its module). ``standard_errors`` come from the
     inverse Hessian of the minimised objective (the weighted negative log-likelihood of all
     customers, plus the penalty when ``penalizer > 0``) at the estimate; ``lower_95`` and
-    ``upper_95`` are the Wald bounds ``estimate -/+ 1.96 * standard_error`` (they can fall below
-    0 for weakly identified parameters). ``log_likelihood`` is the total over customers
-    (weighted), without the penalty, with times in the model unit.
+    ``upper_95`` are the delta-method bounds on the log scale (`log_scale_interval`), which stay
+    positive as the parameters are, unlike ``estimate -/+ 1.96 * standard_error`` (lifetimes'
+    bounds, below 0 for weakly identified parameters). ``log_likelihood`` is the total over
+    customers (weighted), without the penalty, with times in the model unit.
+
+    ``log_covariance`` is the asymptotic covariance of the log-parameters (in ``params`` order):
+    ``D R D`` with ``D = diag(standard_error / estimate)`` (the standard errors above, so the
+    marginals agree with the intervals) and ``R`` the correlations of the inverse observed
+    information of the unpenalised log-likelihood (central differences in log-parameters; the
+    identity where that Hessian is not positive definite). None where a standard error is not
+    finite. Parameter draws for prediction intervals come from ``N(log params, log_covariance)``.
     """
 
     model: str
@@ -145,6 +155,7 @@ class FitResult:
     penalizer: float
     attempts: int
     message: str
+    log_covariance: tuple[tuple[float, ...], ...] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,12 +353,13 @@ def fit_with_fallback(
                 f"; standard errors not finite for {', '.join(bad_errors)} "
                 "(Hessian not positive definite)"
             )
+        bounds = {name: log_scale_interval(params[name], errors[name]) for name in params}
         return FitResult(
             model=model,
             params=params,
             standard_errors=errors,
-            lower_95={name: params[name] - Z_95 * errors[name] for name in params},
-            upper_95={name: params[name] + Z_95 * errors[name] for name in params},
+            lower_95={name: bound[0] for name, bound in bounds.items()},
+            upper_95={name: bound[1] for name, bound in bounds.items()},
             log_likelihood=ll,
             n_customers=float(np.sum(weights)),
             n_rows=int(weights.size),
@@ -355,6 +367,7 @@ def fit_with_fallback(
             penalizer=pen,
             attempts=number,
             message=message,
+            log_covariance=log_parameter_covariance(params, errors, log_likelihood),
         )
     raise fit_error(
         model,
@@ -515,6 +528,55 @@ def newton_polish(
         if float(np.max(np.abs(step))) < tolerance:
             break
     return theta
+
+
+def log_scale_interval(
+    estimate: float, standard_error: float, z: float = Z_95
+) -> tuple[float, float]:
+    """The interval ``estimate * exp(-/+ z * standard_error / estimate)`` of a positive
+    parameter: the delta-method (Wald) interval of ``log(parameter)``, whose standard error is
+    ``standard_error / estimate``, mapped back. It never leaves ``(0, inf)`` and is not
+    symmetric: a relative standard error of 1 gives a factor ``exp(1.96) = 7.1`` either way.
+    NaN bounds where the standard error is not finite."""
+    if not (math.isfinite(standard_error) and estimate > 0):
+        return math.nan, math.nan
+    # capped below overflow: at a relative error of hundreds the bounds are 0+ and huge anyway
+    spread = math.exp(min(z * standard_error / estimate, 700.0))
+    return estimate / spread, estimate * spread
+
+
+def log_parameter_covariance(
+    params: Mapping[str, float],
+    errors: Mapping[str, float],
+    log_likelihood: Callable[[Mapping[str, float]], float],
+) -> tuple[tuple[float, ...], ...] | None:
+    """The covariance of the log-parameters ``D R D`` (see `FitResult.log_covariance`):
+    ``D`` from the standard errors, ``R`` the correlations of the inverse Hessian of
+    ``-log_likelihood`` in log-parameters (the identity if it is not positive definite);
+    None when a standard error is not finite."""
+    names = list(params)
+    estimate = np.array([params[name] for name in names], dtype=float)
+    log_errors = np.array([errors[name] for name in names], dtype=float) / estimate
+    if not np.all(np.isfinite(log_errors)):
+        return None
+
+    def objective(theta: FloatArray) -> float:
+        return -log_likelihood(dict(zip(names, np.exp(theta).tolist(), strict=True)))
+
+    correlation = np.eye(len(names))
+    with np.errstate(all="ignore"):
+        hessian = central_hessian(objective, np.log(estimate))
+        try:
+            np.linalg.cholesky(hessian)
+            inverse = np.linalg.inv(hessian)
+            scale = np.sqrt(np.diag(inverse))
+            candidate = inverse / np.outer(scale, scale)
+            if np.all(np.isfinite(candidate)):
+                correlation = candidate
+        except np.linalg.LinAlgError:
+            pass
+    covariance = correlation * np.outer(log_errors, log_errors)
+    return tuple(tuple(float(value) for value in row) for row in covariance)
 
 
 def delta_method_errors(estimate: FloatArray, hessian: FloatArray, total: float) -> FloatArray:

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, expit, gammaln
 
+from crm_analytics.btyd.bgnbd import count_probability
 from crm_analytics.btyd.engine import (
     DEFAULT_TRANSACTION_FALLBACKS,
     FitResult,
@@ -169,6 +170,31 @@ def probability_of_repeat_purchases(
         died = np.exp(betaln(a + 1, b + count) - betaln(a, b))
         result = alive + died * np.where(count > 0, at_least_n, 1.0)
     return np.atleast_1d(np.clip(result, 0.0, 1.0))
+
+
+def conditional_probability_of_purchases(
+    params: Mapping[str, float],
+    horizon: float | ArrayLike,
+    n: ArrayLike,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,  # noqa: N803 (the literature's name)
+) -> FloatArray:
+    """P(X(T, T + horizon) = n | frequency, recency, T): the probability of exactly ``n``
+    purchases in the ``horizon`` model time units after T, given the customer's history.
+
+    A customer alive at T (probability `probability_alive`) has survived ``x + 1`` dropout
+    chances, so buys at ``lambda ~ Gamma(r + x, alpha + T)`` and drops out after each further
+    purchase with ``p ~ Beta(a, b + x + 1)``: the BG/NBD count
+    (`crm_analytics.btyd.bgnbd.count_probability`) with those parameters; one who has dropped
+    out buys nothing. Its mean over ``n`` is `expected_purchases`. All inputs broadcast.
+    """
+    horizons = checked_horizons(horizon)
+    x, t_x, age, t, count = broadcast(frequency, recency, T, horizons, n)
+    r, alpha, a, b = unpack_parameters(params, PARAMETERS, MBGNBD)
+    alive = probability_alive(params, x, t_x, age)
+    alive_count = count_probability(r + x, alpha + age, a, b + x + 1, t, count)
+    return np.atleast_1d(np.clip(alive * alive_count + (1 - alive) * (count == 0), 0.0, 1.0))
 
 
 def fit_attempt(

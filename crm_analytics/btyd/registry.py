@@ -45,6 +45,8 @@ class TransactionModel:
     expected_purchases_since_acquisition: Callable[..., FloatArray]
     # (params, T, n) -> P(X(T) = n)
     probability_of_repeat_purchases: Callable[..., FloatArray]
+    # (params, horizon, n, frequency, recency, T) -> P(n purchases in (T, T + horizon] | history)
+    conditional_probability_of_purchases: Callable[..., FloatArray]
     # (frequency, recency, T, weights, penalizer, fallback_penalizers, *, dataset) -> FitResult
     fit: Callable[..., FitResult]
 
@@ -60,6 +62,7 @@ TRANSACTION_MODEL_REGISTRY: Mapping[str, TransactionModel] = MappingProxyType(
             expected_purchases=bgnbd.expected_purchases,
             expected_purchases_since_acquisition=bgnbd.expected_purchases_since_acquisition,
             probability_of_repeat_purchases=bgnbd.probability_of_repeat_purchases,
+            conditional_probability_of_purchases=bgnbd.conditional_probability_of_purchases,
             fit=bgnbd.fit,
         ),
         PARETO_NBD: TransactionModel(
@@ -71,6 +74,7 @@ TRANSACTION_MODEL_REGISTRY: Mapping[str, TransactionModel] = MappingProxyType(
             expected_purchases=pareto_nbd.expected_purchases,
             expected_purchases_since_acquisition=pareto_nbd.expected_purchases_since_acquisition,
             probability_of_repeat_purchases=pareto_nbd.probability_of_repeat_purchases,
+            conditional_probability_of_purchases=pareto_nbd.conditional_probability_of_purchases,
             fit=pareto_nbd.fit,
         ),
         MBGNBD: TransactionModel(
@@ -82,6 +86,7 @@ TRANSACTION_MODEL_REGISTRY: Mapping[str, TransactionModel] = MappingProxyType(
             expected_purchases=mbgnbd.expected_purchases,
             expected_purchases_since_acquisition=mbgnbd.expected_purchases_since_acquisition,
             probability_of_repeat_purchases=mbgnbd.probability_of_repeat_purchases,
+            conditional_probability_of_purchases=mbgnbd.conditional_probability_of_purchases,
             fit=mbgnbd.fit,
         ),
     }
@@ -183,3 +188,20 @@ def probability_of_repeat_purchases(
     """P(X(T) = n): exactly ``n`` repeat purchases in the ``T`` model time units after the
     first purchase, under the transaction model ``model``."""
     return transaction_model(model).probability_of_repeat_purchases(params, T, n)
+
+
+def conditional_probability_of_purchases(
+    params: Mapping[str, float],
+    horizon: float | ArrayLike,
+    n: ArrayLike,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,  # noqa: N803 (the literature's name)
+    model: str = BGNBD,
+) -> FloatArray:
+    """P(exactly ``n`` purchases in ``(T, T + horizon]`` | frequency, recency, T) under the
+    transaction model ``model``, times in the model unit: the distribution whose mean is
+    `expected_purchases`, and whose log at the observed count scores a holdout forecast."""
+    return transaction_model(model).conditional_probability_of_purchases(
+        params, horizon, n, frequency, recency, T
+    )

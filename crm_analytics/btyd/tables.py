@@ -20,12 +20,14 @@ Validation (calibration / holdout backtests and diagnostics):
   model that cannot be fitted for a dataset gets rows with NaN estimates and the error in
   ``fit_message`` instead of failing: comparing models, a failing alternative is information.
 * `holdout_predictions`: conditional expected purchases over each profile's holdout period.
+* `holdout_log_probabilities`: the log-probability of each observed holdout count given the
+  calibration history (the terms of the holdout log-likelihood that selects the model).
 * `period_transaction_probabilities`: P(X(customer_age) = x), the expected histogram of
   calibration-period repeat purchases, with a final "max_repeat or more" bucket.
 * `tracking_expectations`: expected cumulative repeat purchases of one customer by the end of
   each calendar week, by first-purchase day (the tracking plot is their sum over customers).
 
-The last three use, per dataset, every transaction model with a good fit in ``fits`` (a
+The last four use, per dataset, every transaction model with a good fit in ``fits`` (a
 `fit_validation_models` or `fit_models` table): converged, with one finite positive estimate
 for each parameter. Datasets without one are skipped (their failure is in ``fits``). Extra
 input columns (e.g. the integer ``recency_days`` / ``customer_age_days`` that SQL joins on) are
@@ -37,10 +39,12 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm, poisson
 
 from crm_analytics.btyd import gamma_gamma, registry
 from crm_analytics.btyd.clv import discounted_expected_purchases
@@ -51,11 +55,30 @@ from crm_analytics.btyd.engine import (
     ModelFitError,
     fallback_penalizers,
 )
-from crm_analytics.btyd.names import BGNBD, MODEL_LABELS, TRANSACTION_MODELS
+from crm_analytics.btyd.names import BGNBD, MBGNBD, MODEL_LABELS, PARETO_NBD, TRANSACTION_MODELS
 from crm_analytics.btyd.numerics import FloatArray, Params, as_float_array
 from crm_analytics.btyd.registry import MODEL_PARAMETERS
 from crm_analytics.units import DAYS_PER_WEEK
 
+# Row i of a fit's log-parameter covariance (`FitResult.log_covariance`), in parameter order;
+# NaN beyond the model's parameters (Gamma-Gamma has 3) or where it is not available.
+LOG_COVARIANCE_COLUMNS: tuple[str, ...] = tuple(f"log_covariance_{j}" for j in range(1, 5))
+# A fit is flagged weakly identified when a parameter's relative standard error exceeds this
+# (the dbt var weak_identification_relative_se) or is not finite, or when it sits near a limit
+# of the model: a shape parameter below LIMIT_SMALL_SHAPE where that is a limit (a of BG/NBD
+# and MBG/NBD, s of Pareto/NBD -> 0: nobody drops out, the NBD), or any shape above
+# LIMIT_LARGE_SHAPE (heterogeneity vanishing: a point mass).
+DEFAULT_MAX_RELATIVE_STANDARD_ERROR = 1.0
+# Per-customer prediction intervals (score_profiles): the level (the dbt var
+# prediction_interval_level), the parameter draws per dataset and their seed (fixed, so a
+# build is reproducible).
+DEFAULT_INTERVAL_LEVEL = 0.90
+PREDICTION_DRAWS = 200
+PREDICTION_SEED = 20_261_201
+LIMIT_SMALL_SHAPE = 0.01
+LIMIT_LARGE_SHAPE = 1000.0
+_DROPOUT_SHAPES: dict[str, str] = {BGNBD: "a", MBGNBD: "a", PARETO_NBD: "s"}
+_SHAPES: tuple[str, ...] = ("r", "a", "b", "s", "p", "q")
 PARAMETER_COLUMNS: tuple[str, ...] = (
     "dataset",
     "model",
@@ -71,6 +94,10 @@ PARAMETER_COLUMNS: tuple[str, ...] = (
     "penalizer",
     "attempts",
     "fit_message",
+    "relative_standard_error",
+    "weakly_identified",
+    "identification_note",
+    *LOG_COVARIANCE_COLUMNS,
 )
 PARAMETER_DTYPES: dict[str, str] = {
     "estimate": "float64",
@@ -83,6 +110,9 @@ PARAMETER_DTYPES: dict[str, str] = {
     "converged": "bool",
     "penalizer": "float64",
     "attempts": "int64",
+    "relative_standard_error": "float64",
+    "weakly_identified": "bool",
+    **dict.fromkeys(LOG_COVARIANCE_COLUMNS, "float64"),
 }
 FIT_COLUMNS: tuple[str, ...] = (*PARAMETER_COLUMNS, "n_parameters", "aic", "bic")
 FIT_DTYPES: dict[str, str] = {
@@ -107,6 +137,13 @@ HOLDOUT_PROFILE_COLUMNS: tuple[str, ...] = (
     "customer_age",
     "duration_holdout",
 )
+# The model name of the Poisson baseline's rows in `holdout_log_probabilities`.
+POISSON_BASELINE = "calibration_rate_poisson"
+HOLDOUT_COUNT_COLUMNS: tuple[str, ...] = (*HOLDOUT_PROFILE_COLUMNS, "holdout_purchases")
+# The smallest probability whose log a holdout count gets: a count the model gives a probability
+# that underflows to 0 scores log(1e-300) = -690.8 instead of -inf (one customer would
+# otherwise make a model's total -inf); no fitted model on the project's data comes near it.
+MIN_LOG_PROBABILITY_ARGUMENT = 1e-300
 AGE_COLUMNS: tuple[str, ...] = ("dataset", "customer_age")
 BIRTH_COLUMNS: tuple[str, ...] = ("dataset", "birth_offset_days")
 WEEK_COLUMNS: tuple[str, ...] = ("dataset", "weeks")
@@ -124,6 +161,7 @@ def fit_models(
     transaction_model_penalizer: float,
     gamma_gamma_penalizer: float,
     transaction_model: str | Mapping[str, str] = BGNBD,
+    max_relative_standard_error: float = DEFAULT_MAX_RELATIVE_STANDARD_ERROR,
 ) -> pd.DataFrame:
     """Fit a transaction model (BG/NBD by default) and Gamma-Gamma for every dataset in
     ``transaction_inputs``, each dataset on its own.
@@ -140,6 +178,9 @@ def fit_models(
     config: they are converted with ``float``. The fallback penalizers are 0 (the unpenalised
     fit), then the penalizer times 10, 100, 1000 (transaction model) or 10, 100 (Gamma-Gamma);
     with a penalizer of 0 they are the defaults of the models' ``fit`` functions.
+
+    ``max_relative_standard_error``: the threshold of the ``weakly_identified`` flag (see
+    `identification`).
 
     Returns one row per dataset, model and parameter with the columns of `PARAMETER_COLUMNS`,
     sorted by dataset, then the transaction model's rows before Gamma-Gamma's, in parameter
@@ -193,7 +234,7 @@ def fit_models(
             ),
         )
         for fit in fits:
-            records.extend(_parameter_records(dataset, fit))
+            records.extend(_parameter_records(dataset, fit, float(max_relative_standard_error)))
     table = pd.DataFrame.from_records(records, columns=list(PARAMETER_COLUMNS))
     return table.astype(PARAMETER_DTYPES)
 
@@ -205,6 +246,10 @@ def score_profiles(
     clv_months: int,
     monthly_discount_rate: float,
     units_per_month: float,
+    interval_horizon: str | None = None,
+    interval_level: float = DEFAULT_INTERVAL_LEVEL,
+    draws: int = PREDICTION_DRAWS,
+    seed: int = PREDICTION_SEED,
 ) -> pd.DataFrame:
     """Score each transaction profile with the fitted transaction model of its dataset.
 
@@ -226,6 +271,18 @@ def score_profiles(
     `discounted_expected_purchases`). The CLV is that times Gamma-Gamma's expected spend per
     purchase, a closed form per customer that SQL computes (cltv_predictions).
 
+    Prediction intervals from parameter uncertainty: with ``interval_horizon`` (a key of
+    ``horizons``), ``draws`` parameter sets are drawn per dataset from the estimates'
+    asymptotic normal on the log scale (the ``log_covariance_*`` columns of ``parameters``:
+    `FitResult.log_covariance`), so every draw is a valid positive parameter set, with a fixed
+    ``seed``; each profile is scored under every draw (vectorised over profiles: the work is
+    draws x distinct profiles). Added columns: ``<interval_horizon>_lower`` / ``_upper``, the
+    ``(1 -/+ interval_level) / 2`` quantiles of the expected purchases over the draws, and
+    ``log_discounted_expected_purchases_sd``, the standard deviation of the log of the
+    discounted expected purchases over the draws (SQL combines it with the spend's into the
+    CLV interval), and ``interval_z``, the standard normal quantile of ``(1 + interval_level) /
+    2``. All NaN for a dataset whose fit has no covariance (a standard error not finite).
+
     Raises:
         ValueError: missing columns or parameters, no or several transaction models for a
             dataset, invalid rows, or a non-finite score (the message names the dataset).
@@ -233,11 +290,27 @@ def score_profiles(
     _require_columns(profiles, PROFILE_COLUMNS, "profiles")
     _require_columns(parameters, ("dataset", "model", "parameter", "estimate"), "parameters")
     added = ["probability_alive", *horizons, "discounted_expected_purchases"]
+    interval_columns: list[str] = []
+    if interval_horizon is not None:
+        if interval_horizon not in horizons:
+            raise ValueError(
+                f"interval_horizon {interval_horizon!r} is not one of {list(horizons)}"
+            )
+        if not 0 < float(interval_level) < 1:
+            raise ValueError(f"interval_level must be in (0, 1), got {interval_level!r}")
+        if int(draws) < 2:
+            raise ValueError(f"draws must be >= 2, got {draws!r}")
+        interval_columns = [
+            f"{interval_horizon}_lower",
+            f"{interval_horizon}_upper",
+            "log_discounted_expected_purchases_sd",
+            "interval_z",
+        ]
     clashes = sorted(set(added) & set(profiles.columns))
     if clashes or len(set(added)) != len(added):
         raise ValueError(f"output column names clash with each other or the profiles: {clashes}")
     horizon_values = {name: float(value) for name, value in horizons.items()}
-    scores = {name: np.full(len(profiles), np.nan) for name in added}
+    scores = {name: np.full(len(profiles), np.nan) for name in [*added, *interval_columns]}
     dataset_column = profiles["dataset"].to_numpy()
     for dataset in _datasets(profiles):
         rows = np.flatnonzero(dataset_column == dataset)
@@ -270,8 +343,50 @@ def score_profiles(
                     f"dataset {dataset!r}: {bad} profile(s) got a non-finite {name}; "
                     f"parameters {MODEL_LABELS[model]} {transaction_params}"
                 )
+        if interval_horizon is None:
+            continue
+        covariance = _log_covariance_of(parameters, dataset, model)
+        if covariance is None:
+            continue
+        rng = np.random.default_rng([int(seed), *str(dataset).encode()])
+        estimate = np.array([transaction_params[name] for name in MODEL_PARAMETERS[model]])
+        drawn = np.exp(rng.multivariate_normal(np.log(estimate), covariance, size=int(draws)))
+        expected = np.empty((int(draws), rows.size))
+        discounted = np.empty((int(draws), rows.size))
+        for d, values in enumerate(drawn):
+            params = dict(zip(MODEL_PARAMETERS[model], values.tolist(), strict=True))
+            with np.errstate(all="ignore"):
+                expected[d] = transactions.expected_purchases(
+                    params, horizon_values[interval_horizon], x, t_x, age
+                )
+                discounted[d] = discounted_expected_purchases(
+                    params,
+                    x,
+                    t_x,
+                    age,
+                    months=int(clv_months),
+                    monthly_discount_rate=float(monthly_discount_rate),
+                    units_per_month=float(units_per_month),
+                    model=model,
+                )
+        # a draw can land where a closed form has a pole (BG/NBD's a = 1, or a + b < 1 with
+        # hyp2f1): such values are left out of that profile's quantiles
+        expected[~np.isfinite(expected)] = np.nan
+        with np.errstate(all="ignore"):
+            log_discounted = np.log(discounted)
+        log_discounted[~np.isfinite(log_discounted)] = np.nan
+        tail = (1 - float(interval_level)) / 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lower, upper = np.nanquantile(expected, [tail, 1 - tail], axis=0)
+            spread = np.nanstd(log_discounted, axis=0, ddof=1)
+        scores[interval_columns[0]][rows] = lower
+        scores[interval_columns[1]][rows] = upper
+        # 0 purchases expected under every draw (months = 0): no spread
+        scores[interval_columns[2]][rows] = np.where(np.isfinite(spread), spread, 0.0)
+        scores[interval_columns[3]][rows] = float(norm.ppf(1 - tail))
     result = profiles.copy()
-    for name in added:
+    for name in [*added, *interval_columns]:
         result[name] = scores[name]
     return result
 
@@ -281,9 +396,9 @@ def chosen_models(summary: pd.DataFrame, transaction_model: str) -> dict[str, st
 
     ``transaction_model`` is a model name (used for every dataset) or ``'auto'``: then each
     dataset gets the model that ``summary`` (the cltv_validation_summary mart: columns
-    ``dataset, model, is_selected``) marks as selected - the fitted model with the lowest
-    holdout MAE, or the lowest BIC where there is no holdout. A dataset without a selected
-    model falls back to BG/NBD.
+    ``dataset, model, is_selected``) marks as selected - the fitted model with the highest
+    holdout log-likelihood, or the lowest BIC where there is no holdout. A dataset without a
+    selected model falls back to BG/NBD.
     """
     name = str(transaction_model).strip().lower()
     datasets = [str(dataset) for dataset in summary["dataset"].drop_duplicates()]
@@ -399,6 +514,77 @@ def holdout_predictions(profiles: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFr
             frames.append(part.assign(model=model, expected_holdout_purchases=expected))
     leading = ["dataset", "model", "frequency", "recency", "customer_age", "duration_holdout"]
     return _stacked(frames, [*leading, *extras, "expected_holdout_purchases"])
+
+
+def holdout_log_probabilities(
+    counts: pd.DataFrame, fits: pd.DataFrame, baseline_rate: str | None = None
+) -> pd.DataFrame:
+    """The log-probability of each observed holdout count under each fitted model: the
+    per-customer terms of the holdout log-likelihood, a proper scoring rule for count
+    forecasts (a forecast of 0 purchases cannot win it unless nobody buys).
+
+    ``counts``: columns ``dataset, frequency, recency, customer_age`` (calibration period,
+    model time unit), ``duration_holdout`` (same unit, >= 0) and ``holdout_purchases`` (the
+    repeat purchases observed in the holdout, integers >= 0), plus any extra columns (e.g. a
+    customer count to weight the rows by in SQL). ``fits``: a `fit_validation_models` table.
+    ``baseline_rate``: the name of a column of ``counts`` holding a purchase rate per model
+    time unit (e.g. the dataset's pooled calibration rate); when given, every dataset also
+    gets the rows of the model `POISSON_BASELINE`: the counts scored as Poisson with mean
+    rate x duration_holdout, the same for every customer history (a baseline that has a
+    likelihood, where "no purchases" has none).
+
+    Returns, for every dataset, every model with a good fit and every row: ``dataset, model``,
+    the input columns, ``holdout_probability`` = P(holdout_purchases purchases in
+    (customer_age, customer_age + duration_holdout] | frequency, recency, customer_age) (the
+    model's ``conditional_probability_of_purchases``) and ``holdout_log_probability`` = its
+    natural log (the probability floored at `MIN_LOG_PROBABILITY_ARGUMENT`).
+
+    Raises:
+        ValueError: missing or clashing columns, invalid rows.
+    """
+    _require_columns(counts, HOLDOUT_COUNT_COLUMNS, "counts")
+    added = ("model", "holdout_probability", "holdout_log_probability")
+    extras = _extra_columns(counts, HOLDOUT_COUNT_COLUMNS, added)
+    good = _good_fits(fits)
+    frames = [counts.iloc[:0].assign(model="", holdout_probability=np.nan)]
+    for dataset in _datasets(counts):
+        if dataset not in good:
+            continue
+        part = counts[counts["dataset"] == dataset]
+        x, t_x, age = _validated_history(part, dataset)
+        horizon = as_float_array(part["duration_holdout"])
+        observed = as_float_array(part["holdout_purchases"])
+        _refuse_rows(
+            dataset,
+            {
+                "non-finite or negative duration_holdout": ~(np.isfinite(horizon) & (horizon >= 0)),
+                "negative or non-integer holdout_purchases": ~(
+                    np.isfinite(observed) & (observed >= 0) & (observed == np.round(observed))
+                ),
+            },
+        )
+        for model, params in good[dataset].items():
+            score = registry.transaction_model(model).conditional_probability_of_purchases
+            probability = score(params, horizon, observed, x, t_x, age)
+            if not _all_finite(probability, dataset, model, "holdout_probability"):
+                continue
+            frames.append(part.assign(model=model, holdout_probability=probability))
+    if baseline_rate is not None:
+        _require_columns(counts, [baseline_rate], "counts")
+        for dataset in _datasets(counts):
+            part = counts[counts["dataset"] == dataset]
+            rate = as_float_array(part[baseline_rate])
+            _refuse_rows(
+                dataset,
+                {f"non-finite or negative {baseline_rate}": ~(np.isfinite(rate) & (rate >= 0))},
+            )
+            mean = rate * as_float_array(part["duration_holdout"])
+            probability = poisson.pmf(as_float_array(part["holdout_purchases"]), mean)
+            frames.append(part.assign(model=POISSON_BASELINE, holdout_probability=probability))
+    leading = ["dataset", "model", *HOLDOUT_COUNT_COLUMNS[1:]]
+    table = _stacked(frames, [*leading, *extras, "holdout_probability"])
+    floored = np.maximum(as_float_array(table["holdout_probability"]), MIN_LOG_PROBABILITY_ARGUMENT)
+    return table.assign(holdout_log_probability=np.log(floored))
 
 
 def period_transaction_probabilities(
@@ -568,8 +754,50 @@ def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> 
         raise ValueError(f"{what} lacks columns {missing}; it has {list(frame.columns)}")
 
 
-def _parameter_records(dataset: object, fit: FitResult) -> list[dict[str, object]]:
+def identification(
+    fit: FitResult, max_relative_standard_error: float = DEFAULT_MAX_RELATIVE_STANDARD_ERROR
+) -> tuple[bool, str]:
+    """Whether a fit is weakly identified, and why (``''`` when it is not).
+
+    Weak: a parameter's relative standard error (standard error / estimate, the standard error
+    of its log) above ``max_relative_standard_error`` or not finite; or the fit near a limit of
+    the model (the dropout shape - a of BG/NBD and MBG/NBD, s of Pareto/NBD - below
+    `LIMIT_SMALL_SHAPE`: almost nobody drops out, the NBD limit, where the dropout process is
+    barely identified; any shape parameter above `LIMIT_LARGE_SHAPE`: its heterogeneity
+    vanishes). The estimates are then a point on a flat ridge of the likelihood: predictions may
+    still be fine, the parameters should not be read one by one.
+    """
+    reasons: list[str] = []
+    for name, value in fit.params.items():
+        relative = fit.standard_errors[name] / value
+        if not math.isfinite(relative):
+            reasons.append(f"{name}: standard error not finite")
+        elif relative > max_relative_standard_error:
+            reasons.append(
+                f"{name}: relative standard error {relative:.2g} > {max_relative_standard_error:g}"
+            )
+    dropout = _DROPOUT_SHAPES.get(fit.model)
+    if dropout is not None and fit.params[dropout] < LIMIT_SMALL_SHAPE:
+        reasons.append(
+            f"{dropout} = {fit.params[dropout]:.2g} < {LIMIT_SMALL_SHAPE:g}: near the NBD limit "
+            "(almost no dropout)"
+        )
+    for name in _SHAPES:
+        if fit.params.get(name, 0.0) > LIMIT_LARGE_SHAPE:
+            reasons.append(
+                f"{name} = {fit.params[name]:.3g} > {LIMIT_LARGE_SHAPE:g}: no heterogeneity"
+            )
+    return bool(reasons), "; ".join(reasons)
+
+
+def _parameter_records(
+    dataset: object,
+    fit: FitResult,
+    max_relative_standard_error: float = DEFAULT_MAX_RELATIVE_STANDARD_ERROR,
+) -> list[dict[str, object]]:
     """The long-table rows of one fit."""
+    weak, note = identification(fit, max_relative_standard_error)
+    covariance = fit.log_covariance
     return [
         {
             "dataset": dataset,
@@ -586,8 +814,17 @@ def _parameter_records(dataset: object, fit: FitResult) -> list[dict[str, object
             "penalizer": fit.penalizer,
             "attempts": fit.attempts,
             "fit_message": fit.message,
+            "relative_standard_error": fit.standard_errors[name] / value,
+            "weakly_identified": weak,
+            "identification_note": note,
+            **{
+                column: (
+                    covariance[i][j] if covariance is not None and j < len(covariance) else np.nan
+                )
+                for j, column in enumerate(LOG_COVARIANCE_COLUMNS)
+            },
         }
-        for name, value in fit.params.items()
+        for i, (name, value) in enumerate(fit.params.items())
     ]
 
 
@@ -613,6 +850,10 @@ def _failure_records(
             "penalizer": np.nan,
             "attempts": error.attempts,
             "fit_message": str(error),
+            "relative_standard_error": np.nan,
+            "weakly_identified": False,
+            "identification_note": "",
+            **dict.fromkeys(LOG_COVARIANCE_COLUMNS, np.nan),
             "n_parameters": len(MODEL_PARAMETERS[model]),
             "aic": np.nan,
             "bic": np.nan,
@@ -632,6 +873,21 @@ def _parameters_of(parameters: pd.DataFrame, dataset: object, model: str) -> Par
             f"parameter {list(names)}, found {rows['parameter'].tolist()}"
         )
     return found
+
+
+def _log_covariance_of(parameters: pd.DataFrame, dataset: object, model: str) -> FloatArray | None:
+    """One dataset's log-parameter covariance of one model from a fit_models table (rows in
+    parameter order), or None where it is missing or not finite."""
+    names = MODEL_PARAMETERS[model]
+    columns = list(LOG_COVARIANCE_COLUMNS[: len(names)])
+    if not set(columns) <= set(parameters.columns):
+        return None
+    rows = parameters[(parameters["dataset"] == dataset) & (parameters["model"] == model)]
+    rows = rows.set_index("parameter").reindex(list(names))
+    matrix = rows[columns].to_numpy(dtype=float)
+    if not np.all(np.isfinite(matrix)):
+        return None
+    return (matrix + matrix.T) / 2
 
 
 def _transaction_model_of(parameters: pd.DataFrame, dataset: object) -> str:

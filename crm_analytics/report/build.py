@@ -124,8 +124,14 @@ def read_sections(
     tracking = (
         data.load_validation_tracking(con, dataset) if has[data.VALIDATION_TRACKING] else None
     )
+    comparison = (
+        data.load_validation_summary(con, dataset) if has[data.VALIDATION_SUMMARY] else None
+    )
+    parameters = data.load_model_parameters(con, dataset) if has[data.MODEL_PARAMETERS] else None
     if by_frequency is not None or tracking is not None:
-        sections.append(model_checks_section(by_frequency, tracking, datasets))
+        sections.append(
+            model_checks_section(by_frequency, tracking, datasets, comparison, parameters)
+        )
     else:
         notes.append(
             (

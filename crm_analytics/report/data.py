@@ -25,6 +25,8 @@ CLV_HISTOGRAM = "rpt_clv_histogram"
 CLV_SEGMENTS = "rpt_clv_segments"
 VALIDATION_BY_FREQUENCY = "cltv_validation_by_frequency"
 VALIDATION_TRACKING = "cltv_validation_tracking"
+VALIDATION_SUMMARY = "cltv_validation_summary"
+MODEL_PARAMETERS = "cltv_model_parameters"
 PUBLICATION = "publication"
 
 # Every table the report can read besides `datasets`, which it needs; a section whose tables
@@ -42,6 +44,8 @@ REPORT_TABLES: tuple[str, ...] = (
     CLV_SEGMENTS,
     VALIDATION_BY_FREQUENCY,
     VALIDATION_TRACKING,
+    VALIDATION_SUMMARY,
+    MODEL_PARAMETERS,
 )
 
 # The dataset parameter is null for "every dataset".
@@ -167,3 +171,17 @@ def load_validation_tracking(
 ) -> pd.DataFrame:
     """The mart cltv_validation_tracking, by model and week (`is_holdout` marks the holdout)."""
     return load_table(con, VALIDATION_TRACKING, "dataset, model, week", dataset)
+
+
+def load_validation_summary(
+    con: duckdb.DuckDBPyConnection, dataset: str | None = None
+) -> pd.DataFrame:
+    """The mart cltv_validation_summary: the model comparison, selected model first."""
+    return load_table(con, VALIDATION_SUMMARY, "dataset, selection_rank", dataset)
+
+
+def load_model_parameters(
+    con: duckdb.DuckDBPyConnection, dataset: str | None = None
+) -> pd.DataFrame:
+    """The mart cltv_model_parameters: the production fits with intervals and the flag."""
+    return load_table(con, MODEL_PARAMETERS, "dataset, model, parameter", dataset)

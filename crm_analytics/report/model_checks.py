@@ -1,6 +1,9 @@
 """Section "Model checks": the backtest of the transaction models, from the validation marts
-cltv_validation_by_frequency (actual vs predicted holdout purchases per calibration frequency)
-and cltv_validation_tracking (cumulative repeat purchases by week). Models are shown by their
+cltv_validation_summary (the comparison on the holdout log-likelihood, with MAE and the
+baselines), cltv_validation_by_frequency (actual vs predicted holdout purchases per calibration
+frequency) and cltv_validation_tracking (cumulative repeat purchases by week), and the
+production fits' parameters with their log-scale intervals and weak-identification flag
+(cltv_model_parameters). Models are shown by their
 display names (`crm_analytics.btyd.MODEL_LABELS`).
 """
 
@@ -12,8 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crm_analytics.report.data import VALIDATION_BY_FREQUENCY, VALIDATION_TRACKING
-from crm_analytics.report.formatting import dataset_block_id, is_finite, model_label
-from crm_analytics.report.page import SECTION_TITLES, Block, Section
+from crm_analytics.report.formatting import dataset_block_id, fmt_num, is_finite, model_label
+from crm_analytics.report.page import SECTION_TITLES, Block, Section, html_table
 from crm_analytics.report.theme import COLOURS, style_figure
 
 
@@ -192,11 +195,103 @@ def read_validation_tracking(tracking: pd.DataFrame) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def comparison_table(summary: pd.DataFrame) -> str:
+    """One dataset's model comparison: holdout log-likelihood per customer (the selection
+    rule), MAE, total forecast error, BIC, and the baselines."""
+    rows = [
+        [
+            model_label(row.model) + (" (selected)" if row.is_selected else ""),
+            fmt_num(row.holdout_log_likelihood_per_customer, 4),
+            fmt_num(row.log_likelihood_lift_vs_poisson_baseline, 4),
+            fmt_num(row.holdout_mae, 3),
+            fmt_num(row.zero_baseline_mae, 3),
+            fmt_num(row.holdout_error_pct, 1),
+            fmt_num(row.bic, 1),
+        ]
+        for row in summary.itertuples(index=False)
+    ]
+    columns = (
+        "model",
+        "holdout log-lik. / customer",
+        "lift vs Poisson",
+        "holdout MAE",
+        "MAE of 'no purchases'",
+        "total error %",
+        "BIC",
+    )
+    return html_table(columns, rows, numeric=(False, *[True] * 6))
+
+
+def read_comparison(summary: pd.DataFrame) -> str:
+    """The comparison in words: what was selected, by which rule, against the baseline."""
+    selected = summary[summary["is_selected"].fillna(False).astype(bool)]
+    if selected.empty:
+        return "No model could be fitted on the calibration period."
+    best = selected.iloc[0]
+    if not is_finite(best["holdout_log_likelihood_per_customer"]):
+        return f"{model_label(best['model'])} is selected by {best['selection_rule']}."
+    text = (
+        f"{model_label(best['model'])} is selected by the {best['selection_rule']} "
+        f"({fmt_num(best['holdout_log_likelihood_per_customer'], 4)} per customer, against "
+        f"{fmt_num(best['poisson_baseline_log_likelihood_per_customer'], 4)} for a Poisson at "
+        "the calibration rate): the log-probability of what each customer actually bought in "
+        "the holdout, a proper scoring rule"
+    )
+    if is_finite(best["zero_baseline_mae"]) and best["zero_baseline_mae"] < best["holdout_mae"]:
+        text += (
+            f"; on MAE, forecasting no purchases at all would win "
+            f"({fmt_num(best['zero_baseline_mae'], 3)} against {fmt_num(best['holdout_mae'], 3)}),"
+            " which is why MAE does not choose"
+        )
+    return text + "."
+
+
+def parameters_table(parameters: pd.DataFrame) -> str:
+    """One dataset's production parameters with standard errors and log-scale intervals."""
+    rows = [
+        [
+            model_label(row.model),
+            row.parameter,
+            fmt_num(row.estimate, 4),
+            fmt_num(row.standard_error, 4),
+            f"{fmt_num(row.ci_lower, 4)} .. {fmt_num(row.ci_upper, 4)}",
+            fmt_num(row.relative_standard_error, 2),
+            "weak" if row.weakly_identified else "",
+        ]
+        for row in parameters.itertuples(index=False)
+    ]
+    columns = ("model", "parameter", "estimate", "SE", "95% interval", "SE / estimate", "")
+    return html_table(columns, rows, numeric=(False, False, True, True, True, True, False))
+
+
+def read_parameters(parameters: pd.DataFrame) -> str:
+    """Which fits are weakly identified, and why."""
+    weak = parameters[parameters["weakly_identified"].fillna(False).astype(bool)]
+    if weak.empty:
+        return (
+            "Every parameter is well identified (standard error below its threshold of the "
+            "estimate, no fit at a limit of its model). Intervals are on the log scale, so they "
+            "stay positive."
+        )
+    notes = weak.drop_duplicates("model")
+    parts = [f"{model_label(row.model)}: {row.identification_note}" for row in notes.itertuples()]
+    return (
+        "Weakly identified - read the predictions, not these parameters one by one: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def model_checks_section(
-    by_frequency: pd.DataFrame | None, tracking: pd.DataFrame | None, datasets: pd.DataFrame
+    by_frequency: pd.DataFrame | None,
+    tracking: pd.DataFrame | None,
+    datasets: pd.DataFrame,
+    comparison: pd.DataFrame | None = None,
+    parameters: pd.DataFrame | None = None,
 ) -> Section:
-    """Per dataset, the actual-vs-predicted and tracking figures of whichever validation table
-    the database has (`None` = not there, said in a note)."""
+    """Per dataset, the model comparison and the parameters (when given), then the
+    actual-vs-predicted and tracking figures of whichever validation table the database has
+    (`None` = not there, said in a note)."""
     section = Section(
         "model-checks",
         SECTION_TITLES["model-checks"],
@@ -210,6 +305,28 @@ def model_checks_section(
             Block("model-checks-missing", "", note=f"Not in this database: {', '.join(missing)}.")
         )
     for dataset in datasets["dataset"]:
+        if comparison is not None:
+            rows = comparison[comparison["dataset"] == dataset]
+            if not rows.empty:
+                section.blocks.append(
+                    Block(
+                        dataset_block_id("model-checks-comparison", dataset),
+                        f"{dataset}: model comparison on the holdout",
+                        reading=read_comparison(rows),
+                        table_html=comparison_table(rows),
+                    )
+                )
+        if parameters is not None:
+            rows = parameters[parameters["dataset"] == dataset]
+            if not rows.empty:
+                section.blocks.append(
+                    Block(
+                        dataset_block_id("model-checks-parameters", dataset),
+                        f"{dataset}: fitted parameters and their uncertainty",
+                        reading=read_parameters(rows),
+                        table_html=parameters_table(rows),
+                    )
+                )
         if by_frequency is not None:
             rows = by_frequency[by_frequency["dataset"] == dataset]
             if not rows.empty:

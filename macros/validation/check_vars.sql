@@ -51,6 +51,8 @@
         ['weeks_per_month', 0, 5, false, false],
         ['holdout_days', 1, 3660, true, true],
         ['max_holdout_forecast_error_pct', 0, 1000000, false, false],
+        ['weak_identification_relative_se', 0, 1000, false, false],
+        ['prediction_interval_level', 0, 0.999, false, false],
         ['max_unparseable_share', 0, 1, true, false],
         ['report_clv_histogram_bins', 1, 1000, true, true],
         ['sheet_overlap_block_rows', 1, 1000000000, true, true],

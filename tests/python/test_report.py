@@ -52,6 +52,7 @@ REPORT_MARTS = (
     "+datasets +kpi_monthly +cohort_retention +rfm_segment_summary +rpt_cohort_retention_curve"
     " +rpt_rfm_segment_map +rpt_clv_summary +rpt_clv_histogram +rpt_clv_segments"
     " +rpt_rfm_segment_sizes_monthly +rfm_segment_transitions"
+    " +cltv_validation_summary +cltv_model_parameters"
 )
 PACKAGE_DIR = PROJECT_DIR / "crm_analytics" / "report"
 SECTION_IDS = [section_id for section_id, _ in report.SECTIONS]
@@ -567,6 +568,12 @@ def test_model_checks_appear_when_the_validation_tables_exist(validated_report: 
     for dataset in ("online_retail", "flo"):
         assert f'id="model-checks-frequency-{dataset}"' in document
         assert f'id="model-checks-tracking-{dataset}"' in document
+        assert f'id="model-checks-comparison-{dataset}"' in document
+    # the selection on the holdout log-likelihood, and why not MAE, in words
+    assert "is selected by the highest holdout log-likelihood" in document
+    assert "forecasting no purchases at all would win" in document
+    assert "is selected by lowest BIC (no holdout)" in document
+    assert "Intervals are on the log scale" in document or "Weakly identified" in document
     assert "Pareto/NBD predicts" in document
     assert "in the 13 holdout weeks" in document
     assert report.figure_count(document) == 17

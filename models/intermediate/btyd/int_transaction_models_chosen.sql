@@ -1,8 +1,8 @@
 {#-
     The one place where the transaction model behind the predictions is chosen: one row per
     dataset. A model name in the transaction_model var applies to every dataset. `auto` takes,
-    per dataset, the model the backtest selected (int_validation_models_compared: the lowest
-    holdout MAE, or the lowest BIC where there is no holdout), and BG/NBD where the backtest
+    per dataset, the model the backtest selected (int_validation_models_compared: the highest
+    holdout log-likelihood, or the lowest BIC where there is no holdout), and BG/NBD where the backtest
     fitted none. Only `auto` makes the predictions depend on the backtest: with a model name,
     this model does not reference the validation models at all, so `dbt build -s
     +cltv_predictions` runs no backtest and a failing backtest fit cannot block production CLV.

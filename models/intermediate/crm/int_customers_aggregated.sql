@@ -1,7 +1,12 @@
 {#-
     One row per dataset and customer with the facts every customer-level analysis starts from,
     as of the dataset's analysis date. Transactions: invoice lines dated before the analysis
-    date (the last order timestamp is the latest line timestamp, the course's max(InvoiceDate)).
+    date. An order's time has one definition everywhere: its invoice's first line
+    (int_orders_aggregated.ordered_at, the orders mart's ordered_at), so first_order_at and
+    last_order_at are the earliest and latest such times. The course's max(InvoiceDate) takes
+    the latest *line*, a minute later for an invoice whose lines span two minutes (4 customers
+    on the 2010-2011 sheet); the recency in whole days is the same unless an invoice spans
+    midnight.
     Revenue is a compensated sum of the line revenues (crm_sum_precise).
     Customer summaries (FLO): the summary itself; orders and value are online + offline, and
     the first and last order are dates (midnight).
@@ -22,6 +27,10 @@ dated_datasets as (
     select * from {{ ref('int_datasets_dated') }}
 ),
 
+orders as (
+    select * from {{ ref('int_orders_aggregated') }}
+),
+
 lines_in_scope as (
     select invoice_lines.*
     from invoice_lines
@@ -30,13 +39,25 @@ lines_in_scope as (
     where invoice_lines.ordered_at < dated_datasets.analysis_date
 ),
 
+-- the latest order time per customer, from the orders (time = the invoice's first line)
+last_orders as (
+    select
+        orders.dataset,
+        orders.customer_id,
+        max(orders.ordered_at) as last_order_at
+    from orders
+    inner join dated_datasets
+        on orders.dataset = dated_datasets.dataset
+    where orders.ordered_at < dated_datasets.analysis_date
+    group by orders.dataset, orders.customer_id
+),
+
 -- straight from the lines, as the course's groupby on the invoice lines
-transaction_customers as (
+line_customers as (
     select
         dataset,
         customer_id,
         min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
         count(distinct invoice_id) as orders,
         sum(quantity) as units,
         {{ crm_sum_precise('line_revenue') }} as revenue,
@@ -46,6 +67,22 @@ transaction_customers as (
         ) as customer_sort_key
     from lines_in_scope
     group by dataset, customer_id
+),
+
+transaction_customers as (
+    select
+        line_customers.dataset,
+        line_customers.customer_id,
+        line_customers.first_order_at,
+        last_orders.last_order_at,
+        line_customers.orders,
+        line_customers.units,
+        line_customers.revenue,
+        line_customers.customer_sort_key
+    from line_customers
+    inner join last_orders
+        on line_customers.dataset = last_orders.dataset
+        and line_customers.customer_id = last_orders.customer_id
 ),
 
 summary_customers as (

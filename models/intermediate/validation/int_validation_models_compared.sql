@@ -1,11 +1,15 @@
 {#-
-    One row per dataset and transaction model of the backtest: the holdout errors per customer
-    (MAE, RMSE of expected vs actual holdout purchases), the total forecast against the actual
-    total, the calibration fit's log-likelihood, AIC and BIC, and the same errors for two naive
-    baselines - no future purchases, and each customer's calibration-period purchase rate
-    carried forward. Selection rule: among the models that were fitted, the lowest holdout MAE;
-    where there is no holdout (FLO summaries), the lowest BIC. `transaction_model: auto` makes
-    cltv_predictions use the selected model.
+    One row per dataset and transaction model of the backtest: the holdout log-likelihood (the
+    log-probability of each customer's observed holdout purchase days given the calibration
+    history, summed over customers, and per customer), the holdout errors per customer (MAE,
+    RMSE of expected vs actual holdout purchases), the total forecast against the actual total,
+    the calibration fit's log-likelihood, AIC and BIC; the same for naive baselines: a Poisson
+    at the dataset's pooled calibration rate (log-likelihood), no future purchases and each
+    customer's calibration rate carried forward (MAE, RMSE). Selection rule: among the models
+    that were fitted, the highest holdout log-likelihood - a proper scoring rule, which a
+    forecast of no purchases cannot win as it wins MAE on sparse data; where there is no
+    holdout (FLO summaries), the lowest BIC. `transaction_model: auto` makes cltv_predictions
+    use the selected model.
 -#}
 with
 
@@ -15,6 +19,10 @@ validation_customers as (
 
 holdout_predictions as (
     select * from {{ ref('int_validation_holdout_profiles_scored') }}
+),
+
+holdout_count_scores as (
+    select * from {{ ref('int_validation_holdout_counts_scored') }}
 ),
 
 fits as (
@@ -67,6 +75,27 @@ model_errors as (
     group by holdout_customers.dataset, holdout_predictions.model
 ),
 
+model_scores as (
+    select
+        cast(dataset as {{ dbt.type_string() }}) as dataset,
+        cast(model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
+        sum(customers * holdout_log_probability) as holdout_log_likelihood,
+        sum(customers) as scored_customers
+    from holdout_count_scores
+    where model != 'calibration_rate_poisson'
+    group by dataset, model
+),
+
+baseline_scores as (
+    select
+        cast(dataset as {{ dbt.type_string() }}) as dataset,
+        sum(customers * holdout_log_probability) / sum(customers)
+            as poisson_baseline_log_likelihood_per_customer
+    from holdout_count_scores
+    where model = 'calibration_rate_poisson'
+    group by dataset
+),
+
 baseline_predictions as (
     select
         dataset,
@@ -104,6 +133,8 @@ combined as (
         model_fits.aic,
         model_fits.bic,
         model_errors.holdout_customers,
+        model_scores.holdout_log_likelihood,
+        baseline_scores.poisson_baseline_log_likelihood_per_customer,
         model_errors.holdout_mae,
         model_errors.holdout_rmse,
         model_errors.predicted_holdout_purchases,
@@ -113,6 +144,8 @@ combined as (
         baseline_errors.rate_baseline_mae,
         baseline_errors.rate_baseline_rmse,
         baseline_errors.rate_baseline_predicted_purchases,
+        model_scores.holdout_log_likelihood / model_scores.scored_customers
+            as holdout_log_likelihood_per_customer,
         case
             when model_errors.actual_holdout_purchases > 0
                 then 100.0
@@ -123,8 +156,13 @@ combined as (
     left join model_errors
         on model_fits.dataset = model_errors.dataset
         and model_fits.model = model_errors.model
+    left join model_scores
+        on model_fits.dataset = model_scores.dataset
+        and model_fits.model = model_scores.model
     left join baseline_errors
         on model_fits.dataset = baseline_errors.dataset
+    left join baseline_scores
+        on model_fits.dataset = baseline_scores.dataset
 ),
 
 ranked as (
@@ -133,10 +171,10 @@ ranked as (
         row_number() over (
             partition by dataset
             order by
-                case when converged then 0 else 1 end,
-                case when holdout_mae is null then 1 else 0 end,
-                holdout_mae,
-                bic
+                case when converged then 0 else 1 end asc,
+                case when holdout_log_likelihood is null then 1 else 0 end asc,
+                holdout_log_likelihood desc,
+                bic asc
         ) as selection_rank
     from combined
 ),
@@ -154,11 +192,20 @@ final as (
         cast(aic as {{ dbt.type_float() }}) as aic,
         cast(bic as {{ dbt.type_float() }}) as bic,
         cast(holdout_customers as {{ dbt.type_bigint() }}) as holdout_customers,
+        cast(holdout_log_likelihood as {{ dbt.type_float() }}) as holdout_log_likelihood,
+        cast(holdout_log_likelihood_per_customer as {{ dbt.type_float() }})
+            as holdout_log_likelihood_per_customer,
         cast(holdout_mae as {{ dbt.type_float() }}) as holdout_mae,
         cast(holdout_rmse as {{ dbt.type_float() }}) as holdout_rmse,
         cast(predicted_holdout_purchases as {{ dbt.type_float() }}) as predicted_holdout_purchases,
         cast(actual_holdout_purchases as {{ dbt.type_bigint() }}) as actual_holdout_purchases,
         cast(holdout_error_pct as {{ dbt.type_float() }}) as holdout_error_pct,
+        cast(poisson_baseline_log_likelihood_per_customer as {{ dbt.type_float() }})
+            as poisson_baseline_log_likelihood_per_customer,
+        cast(
+            holdout_log_likelihood_per_customer - poisson_baseline_log_likelihood_per_customer
+            as {{ dbt.type_float() }}
+        ) as log_likelihood_lift_vs_poisson_baseline,
         cast(zero_baseline_mae as {{ dbt.type_float() }}) as zero_baseline_mae,
         cast(zero_baseline_rmse as {{ dbt.type_float() }}) as zero_baseline_rmse,
         cast(rate_baseline_mae as {{ dbt.type_float() }}) as rate_baseline_mae,
@@ -171,7 +218,7 @@ final as (
         cast(selection_rank as {{ dbt.type_int() }}) as selection_rank,
         selection_rank = 1 and converged as is_selected,
         case
-            when holdout_mae is not null then 'lowest holdout MAE'
+            when holdout_log_likelihood is not null then 'highest holdout log-likelihood'
             else 'lowest BIC (no holdout)'
         end as selection_rule
     from ranked

@@ -7,7 +7,10 @@ model_fits as (
 final as (
     select
         cast(n_rows as {{ dbt.type_bigint() }}) as n_rows,
-        {{ crm_model_parameter_columns() }}
+        {{ crm_model_parameter_columns() }},
+        cast(relative_standard_error as {{ dbt.type_float() }}) as relative_standard_error,
+        cast(weakly_identified as {{ dbt.type_boolean() }}) as weakly_identified,
+        cast(identification_note as {{ dbt.type_string() }}) as identification_note
     from model_fits
 )
 

@@ -13,6 +13,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     transaction_model_penalizer = dbt.config.get("transaction_model_penalizer")
     gamma_gamma_penalizer = dbt.config.get("gamma_gamma_penalizer")
+    weak_identification_relative_se = dbt.config.get("weak_identification_relative_se")
     transaction_inputs = dbt.ref("int_transaction_model_inputs_counted").df()
     gamma_gamma_inputs = dbt.ref("int_gamma_gamma_inputs_counted").df()
     chosen = dbt.ref("int_transaction_models_chosen").df()
@@ -22,4 +23,5 @@ def model(dbt, session):
         transaction_model_penalizer=float(transaction_model_penalizer),
         gamma_gamma_penalizer=float(gamma_gamma_penalizer),
         transaction_model=dict(zip(chosen["dataset"], chosen["transaction_model"], strict=True)),
+        max_relative_standard_error=float(weak_identification_relative_se),
     )

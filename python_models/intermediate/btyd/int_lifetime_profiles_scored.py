@@ -2,7 +2,8 @@
 
 A thin adapter around crm_analytics.btyd.score_profiles. Horizons come in weeks (vars) and
 are converted to the models' time unit here; cltv_predictions joins the scores back to the
-customers in SQL.
+customers in SQL. Per profile it also gives the interval of the expected purchases over the
+month horizon and the spread of the log discounted purchases, from parameter draws.
 """
 
 from crm_analytics.btyd import DAYS_PER_WEEK, score_profiles
@@ -17,6 +18,7 @@ def model(dbt, session):
     cltv_horizon_months = int(dbt.config.get("cltv_horizon_months"))
     monthly_discount_rate = float(dbt.config.get("monthly_discount_rate"))
     weeks_per_month = float(dbt.config.get("weeks_per_month"))
+    prediction_interval_level = float(dbt.config.get("prediction_interval_level"))
 
     units_per_week = DAYS_PER_WEEK / time_unit_days
     profiles = dbt.ref("int_lifetime_profiles_counted").df()
@@ -32,4 +34,6 @@ def model(dbt, session):
         clv_months=cltv_horizon_months,
         monthly_discount_rate=monthly_discount_rate,
         units_per_month=weeks_per_month * units_per_week,
+        interval_horizon="expected_purchases_month",
+        interval_level=prediction_interval_level,
     )

@@ -128,8 +128,10 @@ def test_bgnbd_standard_errors_match_a_numerical_hessian(
     assert max_relative_difference(list(fit.standard_errors.values()), expected) < 1e-3
     for name, value in fit.params.items():
         error = fit.standard_errors[name]
-        assert fit.lower_95[name] == pytest.approx(value - 1.96 * error)
-        assert fit.upper_95[name] == pytest.approx(value + 1.96 * error)
+        # the delta-method interval of log(parameter), mapped back: positive, not symmetric
+        assert fit.lower_95[name] == pytest.approx(value * np.exp(-1.96 * error / value))
+        assert fit.upper_95[name] == pytest.approx(value * np.exp(1.96 * error / value))
+        assert 0 < fit.lower_95[name] < value < fit.upper_95[name]
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,7 +82,17 @@ def test_fit_models_and_score_profiles(two_datasets: pd.DataFrame) -> None:
         for model, names in (("bgnbd", "r alpha a b"), ("gamma_gamma", "p q v"))
         for parameter in names.split()
     ]
-    assert not parameters.isna().any().any()
+    # every column is filled, except Gamma-Gamma's 4th covariance column (it has 3 parameters)
+    filled = parameters.drop(columns="log_covariance_4")
+    assert not filled.isna().any().any()
+    is_gamma_gamma = parameters["model"] == "gamma_gamma"
+    assert parameters.loc[is_gamma_gamma, "log_covariance_4"].isna().all()
+    assert parameters.loc[~is_gamma_gamma, "log_covariance_4"].notna().all()
+    # log-scale intervals: inside (0, inf), the estimate their geometric mean
+    assert (parameters["ci_lower"] > 0).all()
+    assert (parameters["ci_lower"] * parameters["ci_upper"]).to_numpy() == pytest.approx(
+        (parameters["estimate"] ** 2).to_numpy(), rel=1e-9
+    )
     assert parameters.groupby(["dataset", "model"])["n_customers"].first().to_dict() == {
         ("cdnow", "bgnbd"): 2357.0,
         ("cdnow", "gamma_gamma"): 946.0,

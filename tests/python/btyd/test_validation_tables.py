@@ -18,6 +18,7 @@ import lifetimes.datasets
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from cdnow_reference import PUBLISHED_BGNBD, reference_pmf, simulate_repeat_purchases
 
 from crm_analytics import btyd
@@ -543,3 +544,45 @@ def test_a_model_with_non_finite_predictions_is_left_out_not_averaged(
     predictions = btyd.holdout_predictions(profiles, fits)
     assert predictions.empty
     assert "non-finite expected_holdout_purchases" in capsys.readouterr().err
+
+
+def test_holdout_log_likelihood_on_cdnow(customers: pd.DataFrame, fits: pd.DataFrame) -> None:
+    # per customer, directly from the models' conditional distribution and scipy's Poisson
+    rate = customers["frequency"].sum() / customers["customer_age"].sum()
+    per_customer = customers.assign(duration_holdout=HOLDOUT_WEEKS)
+    direct = {
+        model: np.log(
+            btyd.conditional_probability_of_purchases(
+                estimates(fits, model),
+                HOLDOUT_WEEKS,
+                per_customer["holdout_days"],
+                per_customer["frequency"],
+                per_customer["recency"],
+                per_customer["customer_age"],
+                model=model,
+            )
+        ).sum()
+        for model in MODELS
+    }
+    poisson = scipy.stats.poisson.logpmf(per_customer["holdout_days"], rate * HOLDOUT_WEEKS).sum()
+    # the table on distinct (profile, holdout count) rows, weighted by customers as SQL does
+    keys = ["dataset", "frequency", "recency", "customer_age", "holdout_days"]
+    counts = (
+        per_customer.groupby(keys, as_index=False)
+        .agg(customers=("frequency", "size"))
+        .rename(columns={"holdout_days": "holdout_purchases"})
+        .assign(duration_holdout=HOLDOUT_WEEKS, calibration_rate=rate)
+    )
+    scored = btyd.holdout_log_probabilities(counts, fits, baseline_rate="calibration_rate")
+    totals = (
+        scored.assign(weighted=scored["customers"] * scored["holdout_log_probability"])
+        .groupby("model")["weighted"]
+        .sum()
+    )
+    assert set(totals.index) == {*MODELS, "calibration_rate_poisson"}
+    for model in MODELS:
+        assert totals[model] == pytest.approx(direct[model], rel=1e-10)
+    assert totals["calibration_rate_poisson"] == pytest.approx(poisson, rel=1e-10)
+    # every model beats the baseline by far; BG/NBD per customer on the published split (pinned)
+    assert totals[list(MODELS)].min() > poisson + 0.1 * len(customers)
+    assert round(totals["bgnbd"] / len(customers), 4) == pytest.approx(-0.9845, abs=5e-4)
