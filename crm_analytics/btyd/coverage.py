@@ -3,7 +3,7 @@
 One replication simulates customers with the project's generator (`crm_analytics.synth`:
 BG/NBD purchases, Gamma-Gamma order values, times in weeks), fits them with the production
 table functions (`tables.fit_models` on weighted distinct rows, `tables.score_profiles` with
-parameter draws) and records
+its delta-method intervals) and records
 
 * for each parameter, whether the true value lies inside the fit's 95% interval (log scale);
 * the share of customers whose *true* expected purchases over the horizon - the conditional
@@ -72,9 +72,7 @@ def simulated_lifetimes(n_customers: int, seed: int) -> pd.DataFrame:
     )
 
 
-def replicate(
-    n_customers: int, seed: int, interval_level: float = 0.90, draws: int = 200
-) -> Replication:
+def replicate(n_customers: int, seed: int, interval_level: float = 0.90) -> Replication:
     """Simulate, fit (penalizer 0: the maximum-likelihood estimate the intervals are about)
     and score one data set; see `Replication`."""
     lifetimes = simulated_lifetimes(n_customers, seed)
@@ -101,8 +99,6 @@ def replicate(
         units_per_month=HORIZON_WEEKS,
         interval_horizon="expected_purchases_month",
         interval_level=interval_level,
-        draws=draws,
-        seed=seed,
     )
     true_expected = bgnbd.expected_purchases(
         truth,

@@ -140,7 +140,7 @@ class FitResult:
     marginals agree with the intervals) and ``R`` the correlations of the inverse observed
     information of the unpenalised log-likelihood (central differences in log-parameters; the
     identity where that Hessian is not positive definite). None where a standard error is not
-    finite. Parameter draws for prediction intervals come from ``N(log params, log_covariance)``.
+    finite. The prediction intervals (delta method) use it as the covariance of the log-parameters.
     """
 
     model: str

@@ -3,7 +3,7 @@
 A thin adapter around crm_analytics.btyd.score_profiles. Horizons come in weeks (vars) and
 are converted to the models' time unit here; cltv_predictions joins the scores back to the
 customers in SQL. Per profile it also gives the interval of the expected purchases over the
-month horizon and the spread of the log discounted purchases, from parameter draws.
+month horizon and the spread of the log discounted purchases (delta method on the log scale).
 """
 
 from crm_analytics.btyd import DAYS_PER_WEEK, score_profiles
