@@ -93,7 +93,11 @@ def test_python_models_live_in_their_layer_folders(manifest: dict) -> None:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["language"] == "python"
     ]
-    assert len(python_models) == 7
+    # every Python file under python_models/ is a model of the manifest, and no other
+    files = sorted(
+        str(path.relative_to(PROJECT_DIR)) for path in (PROJECT_DIR / "python_models").rglob("*.py")
+    )
+    assert sorted(node["original_file_path"] for node in python_models) == files
     for node in python_models:
         path = node["original_file_path"]
         assert path.startswith(("python_models/staging/", "python_models/intermediate/")), path
