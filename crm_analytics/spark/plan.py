@@ -124,7 +124,9 @@ def plan_build(manifest: Manifest) -> list[Step]:
         steps.append(PythonStep(wave, tuple(models)))
         done.update(models)
     rest = {
-        uid for uid, node in nodes.items() if uid not in done and node["resource_type"] in BUILT_TYPES
+        uid
+        for uid, node in nodes.items()
+        if uid not in done and node["resource_type"] in BUILT_TYPES
     }
     dbt_step(waves, rest)
     return steps

@@ -52,7 +52,7 @@ def spark_type(column: str, series: pd.Series) -> str:
         return "timestamp"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
         values = series.dropna()
-        if dtype == object and len(values):
+        if pd.api.types.is_object_dtype(dtype) and len(values):
             return object_spark_type(column, values.iloc[0])
         return "string"
     raise TypeError(f"column '{column}': no Spark type for pandas dtype {dtype}")
@@ -149,13 +149,14 @@ class DuckDBTables:
     between the runner's steps.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A new connection to the database file, once dbt-duckdb has let go of it."""
         release_dbt_duckdb()
-        return duckdb.connect(self.path)
+        return duckdb.connect(self.path, read_only=self.read_only)
 
     def read(self, relation: str) -> pd.DataFrame:
         """The table or view ``relation`` as pandas, through DuckDB's ``.df()``."""
