@@ -1,0 +1,1 @@
+"""Running the project on Apache Spark (dbt-spark, `method: session`): README, "Spark"."""
