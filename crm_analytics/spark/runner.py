@@ -24,6 +24,8 @@ from crm_analytics.spark.plan import DbtStep, PythonStep, plan_build, selector
 from crm_analytics.spark.shim import DbtShim
 from crm_analytics.spark.tables import Frame, Tables
 
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+
 
 class BuildError(RuntimeError):
     """A step of the build failed; the message names the step, or the Python model."""
@@ -50,9 +52,20 @@ def invoke_dbt(arguments: Sequence[str]) -> Any:
 
     result = dbtRunner().invoke(list(arguments))
     if not result.success:
-        detail = f": {result.exception}" if result.exception else ""
-        raise BuildError(f"dbt {arguments[0]} failed{detail}")
+        raise BuildError(f"dbt {arguments[0]} failed: {failure_summary(result)}")
     return result
+
+
+def failure_summary(result: Any) -> str:
+    """The nodes that errored or failed in a dbt result, or its exception."""
+    if result.exception is not None:
+        return str(result.exception)
+    failed = [
+        f"{outcome.node.name} ({outcome.status})"
+        for outcome in getattr(result.result, "results", [])
+        if str(outcome.status) in FAILED_STATUSES
+    ]
+    return ", ".join(failed) or "see dbt's log above"
 
 
 def read_manifest(project_dir: str) -> dict[str, Any]:
@@ -96,6 +109,7 @@ def run_python_model(
         raise
     except Exception as error:
         raise BuildError(f"Python model {name} failed: {type(error).__name__}: {error}") from error
+    tables.create_schema(node["schema"])
     tables.write(node["relation_name"], frame)
     return frame
 
@@ -125,15 +139,11 @@ def build(
         if isinstance(step, DbtStep):
             log(f"[wave {step.wave}] dbt build: {len(step.unique_ids)} nodes and tests")
             selectors = [selector(nodes[uid]) for uid in step.unique_ids]
-            invoke_dbt(
-                [
-                    *dbt_arguments("build", project_dir, target, dbt_vars),
-                    "--indirect-selection",
-                    "empty",
-                    "--select",
-                    *selectors,
-                ]
-            )
+            arguments = dbt_arguments("build", project_dir, target, dbt_vars)
+            try:
+                invoke_dbt([*arguments, "--indirect-selection", "empty", "--select", *selectors])
+            except BuildError as error:
+                raise BuildError(f"wave {step.wave}: {error}") from error
             log(f"[wave {step.wave}] dbt build done in {time.perf_counter() - step_started:.1f} s")
         elif isinstance(step, PythonStep):
             for uid in step.unique_ids:

@@ -33,6 +33,10 @@ class Tables(Protocol):
         """Create or replace the table ``relation`` with the rows of a frame or Arrow table."""
         ...
 
+    def create_schema(self, schema: str) -> None:
+        """Create the schema (database, on Spark) unless it exists."""
+        ...
+
 
 def spark_type(column: str, series: pd.Series) -> str:
     """The Spark SQL type of one pandas column (float64 -> double, int64 -> bigint, ...).
@@ -170,6 +174,11 @@ class DuckDBTables:
             connection.execute(f"create or replace table {relation} as from python_model_frame")
             connection.unregister("python_model_frame")
 
+    def create_schema(self, schema: str) -> None:
+        """Create the schema unless it exists."""
+        with self.connect() as connection:
+            connection.execute(f'create schema if not exists "{schema}"')
+
 
 class SparkTables:
     """The tables of a Spark session's catalog."""
@@ -185,3 +194,7 @@ class SparkTables:
         """Overwrite the table ``relation`` with ``frame``, typed by ``spark_schema``."""
         data = self.session.createDataFrame(frame, schema=spark_schema(frame))
         data.write.mode("overwrite").saveAsTable(relation)
+
+    def create_schema(self, schema: str) -> None:
+        """Create the schema unless it exists."""
+        self.session.sql(f"create schema if not exists {quote_spark(schema)}")

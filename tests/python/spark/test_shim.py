@@ -24,6 +24,9 @@ class MemoryTables:
     def write(self, relation: str, frame: pd.DataFrame) -> None:
         self.tables[relation] = frame
 
+    def create_schema(self, schema: str) -> None:
+        pass
+
 
 def manifest(path: str = "models/fit.py") -> dict[str, Any]:
     inputs = {
@@ -37,6 +40,7 @@ def manifest(path: str = "models/fit.py") -> dict[str, Any]:
         "name": "fit",
         "package_name": "p",
         "original_file_path": path,
+        "schema": "main",
         "relation_name": '"db"."main"."fit"',
         "config": {"materialized": "table", "penalizer": 0.001, "models": ["bgnbd"]},
         "depends_on": {"nodes": ["model.p.inputs", "source.p.raw.lines"]},
