@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from crm_analytics.frames import arrow_to_pandas
 
 Frame = pd.DataFrame | pa.Table
 SPARK_INTEGER_TYPES: Mapping[int, str] = {1: "tinyint", 2: "smallint", 4: "int", 8: "bigint"}
@@ -107,29 +108,6 @@ def spark_schema(frame: Frame) -> str:
     else:
         types = [(str(name), spark_type(str(name), frame[name])) for name in frame.columns]
     return ", ".join(f"{quote_spark(name)} {kind}" for name, kind in types)
-
-
-def naive_timestamps(table: pa.Table) -> pa.Table:
-    """Time-zone-aware timestamp columns as the session's wall-clock time, without a zone.
-
-    Spark's ``timestamp`` arrives in Arrow with the session's time zone; DuckDB's tables hold
-    naive timestamps, which is what the Python models see there.
-    """
-    for index, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
-            column = pc.local_timestamp(table.column(index))
-            table = table.set_column(index, pa.field(field.name, column.type), column)
-    return table
-
-
-def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as the pandas frame DuckDB's ``.df()`` gives for the same table."""
-    table = naive_timestamps(table)
-    connection = duckdb.connect()
-    try:
-        return connection.from_arrow(table).df()
-    finally:
-        connection.close()
 
 
 def release_dbt_duckdb() -> None:

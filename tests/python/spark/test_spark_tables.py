@@ -9,12 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from crm_analytics.spark.tables import (
-    DuckDBTables,
-    arrow_to_pandas,
-    spark_schema,
-    spark_type,
-)
+from crm_analytics.frames import arrow_to_pandas, to_pandas
+from crm_analytics.spark.tables import DuckDBTables, spark_schema, spark_type
 
 
 def test_pandas_dtypes_map_to_spark_types() -> None:
@@ -66,3 +62,27 @@ def test_duckdb_tables_round_trip(tmp_path: Path) -> None:
     tables.write('"main"."fitted"', frame)
     tables.write('"main"."fitted"', frame)  # replaced, not appended
     pd.testing.assert_frame_equal(tables.read('"main"."fitted"'), frame, check_dtype=False)
+
+
+class SparkLikeFrame:
+    """A stand-in for a Spark DataFrame under dbt-databricks: toArrow and toPandas, no df."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def toArrow(self) -> pa.Table:  # noqa: N802 - the Spark DataFrame method's name
+        return self.table
+
+    def toPandas(self) -> pd.DataFrame:  # noqa: N802
+        return self.table.to_pandas()
+
+
+def test_to_pandas_reads_a_spark_dataframe_as_duckdb_would(tmp_path: Path) -> None:
+    table = pa.table({"spend": pa.array([1, None], pa.decimal128(12, 2))})
+    with DuckDBTables(str(tmp_path / "t.duckdb")).connect() as connection:
+        expected = connection.from_arrow(table).df()
+        relation = connection.from_arrow(table)
+        pd.testing.assert_frame_equal(to_pandas(relation), expected)
+    frame = to_pandas(SparkLikeFrame(table))
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame["spend"].dtype == "float64"
