@@ -7,6 +7,7 @@ live in crm_analytics.btyd. The public, contracted view of this table is cltv_mo
 """
 
 from crm_analytics.btyd import fit_models
+from crm_analytics.frames import to_pandas
 
 
 def model(dbt, session):
@@ -14,9 +15,9 @@ def model(dbt, session):
     transaction_model_penalizer = dbt.config.get("transaction_model_penalizer")
     gamma_gamma_penalizer = dbt.config.get("gamma_gamma_penalizer")
     weak_identification_relative_se = dbt.config.get("weak_identification_relative_se")
-    transaction_inputs = dbt.ref("int_transaction_model_inputs_counted").df()
-    gamma_gamma_inputs = dbt.ref("int_gamma_gamma_inputs_counted").df()
-    chosen = dbt.ref("int_transaction_models_chosen").df()
+    transaction_inputs = to_pandas(dbt.ref("int_transaction_model_inputs_counted"))
+    gamma_gamma_inputs = to_pandas(dbt.ref("int_gamma_gamma_inputs_counted"))
+    chosen = to_pandas(dbt.ref("int_transaction_models_chosen"))
     return fit_models(
         transaction_inputs,
         gamma_gamma_inputs,

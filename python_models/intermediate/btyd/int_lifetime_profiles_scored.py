@@ -7,6 +7,7 @@ month horizon and the spread of the log discounted purchases (delta method on th
 """
 
 from crm_analytics.btyd import DAYS_PER_WEEK, score_profiles
+from crm_analytics.frames import to_pandas
 
 
 def model(dbt, session):
@@ -21,8 +22,8 @@ def model(dbt, session):
     prediction_interval_level = float(dbt.config.get("prediction_interval_level"))
 
     units_per_week = DAYS_PER_WEEK / time_unit_days
-    profiles = dbt.ref("int_lifetime_profiles_counted").df()
-    parameters = dbt.ref("int_btyd_models_fitted").df()
+    profiles = to_pandas(dbt.ref("int_lifetime_profiles_counted"))
+    parameters = to_pandas(dbt.ref("int_btyd_models_fitted"))
     return score_profiles(
         profiles,
         parameters,

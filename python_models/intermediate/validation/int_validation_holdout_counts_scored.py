@@ -7,6 +7,7 @@ log-likelihood.
 """
 
 from crm_analytics.btyd import holdout_log_probabilities
+from crm_analytics.frames import to_pandas
 
 COUNT_COLUMNS = [
     "dataset",
@@ -25,6 +26,6 @@ COUNT_COLUMNS = [
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    counts = dbt.ref("int_validation_holdout_counts_counted").df()[COUNT_COLUMNS]
-    fits = dbt.ref("int_validation_models_fitted").df()
+    counts = to_pandas(dbt.ref("int_validation_holdout_counts_counted"))[COUNT_COLUMNS]
+    fits = to_pandas(dbt.ref("int_validation_models_fitted"))
     return holdout_log_probabilities(counts, fits, baseline_rate="calibration_rate")

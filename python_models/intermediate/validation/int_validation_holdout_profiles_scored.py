@@ -4,6 +4,7 @@ A thin adapter around crm_analytics.btyd.holdout_predictions.
 """
 
 from crm_analytics.btyd import holdout_predictions
+from crm_analytics.frames import to_pandas
 
 PROFILE_COLUMNS = [
     "dataset",
@@ -19,6 +20,6 @@ PROFILE_COLUMNS = [
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    profiles = dbt.ref("int_validation_holdout_inputs_counted").df()[PROFILE_COLUMNS]
-    fits = dbt.ref("int_validation_models_fitted").df()
+    profiles = to_pandas(dbt.ref("int_validation_holdout_inputs_counted"))[PROFILE_COLUMNS]
+    fits = to_pandas(dbt.ref("int_validation_models_fitted"))
     return holdout_predictions(profiles, fits)

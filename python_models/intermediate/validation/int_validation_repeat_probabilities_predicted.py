@@ -3,12 +3,13 @@ every distinct calibration T. A thin adapter around
 crm_analytics.btyd.period_transaction_probabilities."""
 
 from crm_analytics.btyd import period_transaction_probabilities
+from crm_analytics.frames import to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    ages = dbt.ref("int_validation_age_inputs_counted").df()
-    fits = dbt.ref("int_validation_models_fitted").df()
+    ages = to_pandas(dbt.ref("int_validation_age_inputs_counted"))
+    fits = to_pandas(dbt.ref("int_validation_models_fitted"))
     return period_transaction_probabilities(
         ages[["dataset", "customer_age_days", "customer_age"]], fits, max_repeat=7
     )

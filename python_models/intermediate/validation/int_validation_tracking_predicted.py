@@ -4,13 +4,14 @@ crm_analytics.btyd.tracking_expectations; cltv_validation_tracking weights and s
 them in SQL."""
 
 from crm_analytics.btyd import tracking_expectations
+from crm_analytics.frames import to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     time_unit_days = float(dbt.config.get("time_unit_days"))
-    births = dbt.ref("int_validation_birth_inputs_counted").df()
-    fits = dbt.ref("int_validation_models_fitted").df()
+    births = to_pandas(dbt.ref("int_validation_birth_inputs_counted"))
+    fits = to_pandas(dbt.ref("int_validation_models_fitted"))
     weeks = births[["dataset", "period_weeks"]].drop_duplicates()
     return tracking_expectations(
         births[["dataset", "birth_offset_days"]],
