@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup browser run build publish report docs test test-fast test-dbt check-docs test-python lint sample bench clean lock
+.PHONY: help setup browser java spark-setup run build publish report docs test test-fast test-dbt check-docs test-python lint sample bench clean lock
 
 help:
 	@echo "make run      set up the environment, dbt build the embedded sample into crm.duckdb, publish it"
@@ -21,6 +21,7 @@ help:
 	@echo "make docs     generate the dbt docs site and serve it on http://127.0.0.1:8080"
 	@echo "make sample   write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
 	@echo "make bench    dbt build vs the pandas course pipeline vs one DuckDB pass: make bench SIZES=\"1e6 1e7\""
+	@echo "make spark-setup  add Java 17, dbt-spark and pyspark for the Spark build (README, Spark)"
 	@echo "make lint     sqlfluff (dbt templater, duckdb dialect) and ruff"
 	@echo "make clean    remove the environment, target/, published/ and the database file"
 
@@ -40,6 +41,19 @@ browser:
 	@test -x /usr/bin/chromium || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium )
 
 setup: $(STAMP)
+
+# Debian's Java 17 runtime, for pyspark (the Spark build; README, "Spark")
+java:
+	@command -v java >/dev/null || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless )
+
+# dbt-spark and pyspark in the project environment, only for the Spark build (pyspark is large)
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-spark.txt
+	$(BIN)/python -m pip check
+	touch $(SPARK_STAMP)
+
+spark-setup: setup java $(SPARK_STAMP)
 
 # publishes only after a successful build (make stops at the first failing line)
 run: setup

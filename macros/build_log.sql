@@ -12,6 +12,10 @@
 
 {% macro crm_build_log_create() %}
     {%- if crm_build_log_enabled() -%}
+        {#- Spark: dbt creates the target schema after on-run-start, DuckDB's main always exists -#}
+        {%- if execute and target.type == 'spark' -%}
+            {%- do run_query('create schema if not exists ' ~ target.schema) -%}
+        {%- endif -%}
         create table if not exists {{ target.schema }}.crm_build_log (
             invocation_id {{ dbt.type_string() }},
             command {{ dbt.type_string() }},

@@ -23,18 +23,19 @@
     compensated (Kahan-Babuska), so 16 lines adding up to 307.95 give 307.95 and not
     307.95000000000005 depending on how the scan was split. Quantile scores compare values
     with bin edges taken from the same values, so a last-bit difference can move a customer
-    across an edge. Other databases fall back to sum.
+    across an edge. Other databases fall back to sum. With `window` (the text inside over (...)),
+    the same sum as a window function.
 -#}
-{% macro crm_sum_precise(expression) -%}
-    {{ return(adapter.dispatch('crm_sum_precise', 'crm_analytics')(expression)) }}
+{% macro crm_sum_precise(expression, window=none) -%}
+    {{ return(adapter.dispatch('crm_sum_precise', 'crm_analytics')(expression, window)) }}
 {%- endmacro %}
 
-{% macro default__crm_sum_precise(expression) -%}
-    sum({{ expression }})
+{% macro default__crm_sum_precise(expression, window=none) -%}
+    sum({{ expression }}){% if window is not none %} over ({{ window }}){% endif %}
 {%- endmacro %}
 
-{% macro duckdb__crm_sum_precise(expression) -%}
-    fsum({{ expression }})
+{% macro duckdb__crm_sum_precise(expression, window=none) -%}
+    fsum({{ expression }}){% if window is not none %} over ({{ window }}){% endif %}
 {%- endmacro %}
 
 

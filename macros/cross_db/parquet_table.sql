@@ -6,7 +6,7 @@
     either equally fast. The file is <database file>.<model name>.parquet (the database's
     absolute path, so the view works from any directory); it is replaced on every build.
 
-    Other adapters build an ordinary table.
+    Spark builds its own table, a Parquet table already; other adapters an ordinary table.
 -#}
 {% materialization parquet_table, adapter='duckdb' %}
     {%- set target_relation = this.incorporate(type='view') -%}
@@ -32,6 +32,12 @@
     {{ run_hooks(post_hooks, inside_transaction=False) }}
 
     {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{#- Spark: dbt-spark's own table materialisation (a Parquet table, file_format in dbt_project.yml) -#}
+{% materialization parquet_table, adapter='spark' %}
+    {{ return(materialization_table_spark()) }}
 {% endmaterialization %}
 
 

@@ -14,7 +14,7 @@
     {%- set name = (source_type or 'VARCHAR') | upper -%}
     {%- if name in ('VARCHAR', 'TEXT', 'STRING') -%}
         {{ return('text') }}
-    {%- elif name in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT') -%}
+    {%- elif name in ('TINYINT', 'SMALLINT', 'INTEGER', 'INT', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT') -%}
         {{ return('integer') }}
     {%- elif name == 'DOUBLE' -%}
         {{ return('double') }}
@@ -100,7 +100,10 @@
 -#}
 {% macro crm_parse_timestamp(column, source_type=none) -%}
     {%- set family = crm_type_family(source_type) -%}
-    {%- if family == 'timestamp' -%}
+    {%- if family == 'timestamp' and target.type == 'spark' -%}
+        {#- Spark: a wall-clock TIMESTAMP_NTZ column, as the session's (UTC) TIMESTAMP of the contracts -#}
+        {%- set parsed = 'cast(' ~ column ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
+    {%- elif family == 'timestamp' -%}
         {%- set parsed = column -%}
     {%- elif family == 'timestamptz' -%}
         {%- set parsed = crm_timestamp_in_zone(column, var('input_time_zone')) -%}
@@ -168,6 +171,10 @@
 
 {#- True when the value is an infinite timestamp ('infinity', '-infinity', typed or as text). -#}
 {% macro crm_is_non_finite_timestamp(column, source_type=none) -%}
+    {{ return(adapter.dispatch('crm_is_non_finite_timestamp', 'crm_analytics')(column, source_type)) }}
+{%- endmacro %}
+
+{% macro default__crm_is_non_finite_timestamp(column, source_type=none) -%}
     {%- set family = crm_type_family(source_type) -%}
     {%- if family in ('timestamp', 'timestamptz', 'date') -%}
         not {{ crm_is_finite(column) }}
@@ -220,7 +227,8 @@
 {% macro crm_category_tokens(column) -%}
     {#- a namespace: a plain set inside the loop would not outlive it -#}
     {%- set built = namespace(text=dbt.replace(dbt.replace(column, "'|'", "','"), "';'", "','")) -%}
-    {%- for character in ["'['", "']'", "'\"'", "''''", "' '"] -%}
+    {#- chr(39) is a quote on every engine ('''' is one on DuckDB, an error or '' elsewhere) -#}
+    {%- for character in ["'['", "']'", "'\"'", "chr(39)", "' '"] -%}
         {%- set built.text = dbt.replace(built.text, character, "''") -%}
     {%- endfor -%}
     {{ dbt.concat(["','", "upper(" ~ built.text ~ ")", "','"]) }}
@@ -259,4 +267,39 @@
 -#}
 {% macro crm_revenue_limit() -%}
     {{ return('1e15') }}
+{%- endmacro %}
+
+
+{#-
+    Spark versions of the parsers. Spark's cast to timestamp reads ISO text (with or without a
+    zone: a zone is converted to the session's UTC) but not 'M/D/YYYY H:MM', which
+    try_to_timestamp reads with a Java pattern ('M', 'd' and 'H' take one or two digits, as
+    DuckDB's %m, %d and %H do). Every function used is a try_ function: with ANSI mode on, a
+    plain cast or to_timestamp of bad text would fail the query instead of giving null.
+-#}
+{% macro spark__crm_parse_timestamp(column) -%}
+    case
+        when {{ column }} rlike ':[0-9][0-9]([.][0-9]*)?(Z|[+-][0-9][0-9](:?[0-9][0-9])?)$'
+            then {{ crm_timestamp_in_zone('try_cast(' ~ column ~ ' as timestamp)', var('input_time_zone')) }}
+        else coalesce(
+            try_cast({{ column }} as timestamp),
+            try_to_timestamp({{ column }}, 'M/d/yyyy H:mm'),
+            try_to_timestamp({{ column }}, 'M/d/yyyy H:mm:ss')
+        )
+    end
+{%- endmacro %}
+
+
+{#-
+    Spark timestamps and dates have no infinite values, so a typed column never is one; text
+    'infinity' (which DuckDB reads as an infinite timestamp and Spark as nothing) is recognised
+    by its spelling, so that it is quarantined as non_finite_value on both engines.
+-#}
+{% macro spark__crm_is_non_finite_timestamp(column, source_type=none) -%}
+    {%- set family = crm_type_family(source_type) -%}
+    {%- if family in ('timestamp', 'timestamptz', 'date') -%}
+        ({{ column }} is not null and false)
+    {%- else -%}
+        (lower(trim({{ crm_raw_text(column, source_type) }})) rlike '^[+-]?infinity$')
+    {%- endif -%}
 {%- endmacro %}

@@ -16,6 +16,15 @@
     {%- elif lowered.endswith('.parquet') -%}
         {{ return('parquet') }}
     {%- elif lowered.endswith('.xlsx') -%}
+        {#- the workbook is read by a Python model (python-calamine), which dbt-spark runs on
+            Databricks only: on Spark the sheets have to come as .csv or .parquet files -#}
+        {%- if target.type == 'spark' -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ var_name ~ "='" ~ path ~ "': .xlsx workbooks are read on DuckDB only "
+                ~ "(the Python model base_transactions__workbook_lines). On Spark, save each sheet "
+                ~ "as a .csv or .parquet file and give their glob, e.g. 'data/online_retail_II_*.parquet'."
+            ) }}
+        {%- endif -%}
         {{ return('xlsx') }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
@@ -33,6 +42,10 @@
 
 {#- The table function that reads a CSV or Parquet input as it is. -#}
 {% macro crm_file_sql(path, kind) -%}
+    {{ return(adapter.dispatch('crm_file_sql', 'crm_analytics')(path, kind)) }}
+{%- endmacro %}
+
+{% macro default__crm_file_sql(path, kind) -%}
     {%- if kind == 'csv' -%}
         read_csv(
             {{ crm_sql_string(path) }},
@@ -58,6 +71,10 @@
     has file_row_number.
 -#}
 {% macro crm_scan_sql(path, kind) -%}
+    {{ return(adapter.dispatch('crm_scan_sql', 'crm_analytics')(path, kind)) }}
+{%- endmacro %}
+
+{% macro default__crm_scan_sql(path, kind) -%}
     {%- if kind == 'csv' -%}
         (select *, file_index, row_number() over () as _crm_scan_position from {{ crm_file_sql(path, kind) }})
     {%- else -%}
@@ -76,37 +93,19 @@
         {{ return([]) }}
     {%- endif -%}
     {%- if kind != 'xlsx' -%}
-        {%- set matches = run_query("select count(*) as n from glob(" ~ crm_sql_string(path) ~ ")") -%}
-        {%- if matches.columns[0].values()[0] == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "Input " ~ var_name ~ "='" ~ path ~ "': no file matches this path "
-                ~ "(relative paths are read from the directory dbt runs in)."
-            ) }}
-        {%- endif -%}
-        {%- set empty_files = run_query(
-            "select filename from read_blob(" ~ crm_sql_string(path) ~ ") where size = 0 limit 1"
-        ) -%}
-        {%- if empty_files.rows | length > 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "Input " ~ var_name ~ "='" ~ path ~ "': file " ~ empty_files.rows[0][0]
-                ~ " is empty (0 bytes)."
-            ) }}
-        {%- endif -%}
-        {%- if kind == 'csv' -%}
-            {{ crm_check_text_files(path, var_name) }}
-        {%- endif -%}
+        {{ crm_check_input_files(path, kind, var_name) }}
         {%- set source_sql = crm_file_sql(path, kind) -%}
     {%- else -%}
         {%- set source_sql = relation -%}
     {%- endif -%}
-    {%- set described = run_query("describe select * from " ~ source_sql) -%}
+    {%- set described = run_query(crm_describe_sql("select * from " ~ source_sql)) -%}
     {%- set columns = [] -%}
     {%- set types = described.columns[1].values() -%}
     {%- for name in described.columns[0].values() -%}
         {%- if name not in ('filename', 'file_row_number', 'file_index', '_crm_scan_position', 'source_file', 'source_sheet', 'source_row_number') -%}
             {%- do columns.append(name) -%}
             {%- if column_types is not none -%}
-                {%- do column_types.update({name: types[loop.index0] | upper}) -%}
+                {%- do column_types.update({name: crm_input_type_name(types[loop.index0])}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
@@ -118,6 +117,74 @@
         ) }}
     {%- endif -%}
     {{ return(columns) }}
+{% endmacro %}
+
+
+{#-
+    Stops the build when no file matches the path, when a file is empty (0 bytes) or (CSV) when
+    a file does not hold text, naming the var, the file and the problem.
+-#}
+{% macro crm_check_input_files(path, kind, var_name) %}
+    {{ return(adapter.dispatch('crm_check_input_files', 'crm_analytics')(path, kind, var_name)) }}
+{% endmacro %}
+
+{% macro default__crm_check_input_files(path, kind, var_name) %}
+    {%- set matches = run_query("select count(*) as n from glob(" ~ crm_sql_string(path) ~ ")") -%}
+    {%- if matches.columns[0].values()[0] == 0 -%}
+        {{ crm_raise_no_file(path, var_name) }}
+    {%- endif -%}
+    {%- set empty_files = run_query(
+        "select filename from read_blob(" ~ crm_sql_string(path) ~ ") where size = 0 limit 1"
+    ) -%}
+    {%- if empty_files.rows | length > 0 -%}
+        {{ crm_raise_empty_file(path, var_name, empty_files.rows[0][0]) }}
+    {%- endif -%}
+    {%- if kind == 'csv' -%}
+        {{ crm_check_text_files(path, var_name) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- The messages of crm_check_input_files, the same on every engine. -#}
+{% macro crm_raise_no_file(path, var_name) %}
+    {{ exceptions.raise_compiler_error(
+        "Input " ~ var_name ~ "='" ~ path ~ "': no file matches this path "
+        ~ "(relative paths are read from the directory dbt runs in)."
+    ) }}
+{% endmacro %}
+
+{% macro crm_raise_empty_file(path, var_name, file) %}
+    {{ exceptions.raise_compiler_error(
+        "Input " ~ var_name ~ "='" ~ path ~ "': file " ~ file ~ " is empty (0 bytes)."
+    ) }}
+{% endmacro %}
+
+{% macro crm_raise_not_text(path, var_name, file) %}
+    {{ exceptions.raise_compiler_error(
+        "Input " ~ var_name ~ "='" ~ path ~ "': file " ~ file ~ " does not hold UTF-8 text."
+        ~ " If it is gzip-compressed, name it .csv.gz (DuckDB decompresses by the name);"
+        ~ " otherwise save it as a UTF-8 CSV."
+    ) }}
+{% endmacro %}
+
+
+{#- A column type as DuckDB names it (upper case), whatever engine reported it. -#}
+{% macro crm_input_type_name(type_name) %}
+    {{ return(adapter.dispatch('crm_input_type_name', 'crm_analytics')(type_name)) }}
+{% endmacro %}
+
+{% macro default__crm_input_type_name(type_name) %}
+    {{ return(type_name | upper) }}
+{% endmacro %}
+
+
+{#- The statement that gives the column names and types of a query (name first, type second). -#}
+{% macro crm_describe_sql(query) %}
+    {{ return(adapter.dispatch('crm_describe_sql', 'crm_analytics')(query)) }}
+{% endmacro %}
+
+{% macro default__crm_describe_sql(query) %}
+    {{ return('describe ' ~ query) }}
 {% endmacro %}
 
 
@@ -144,11 +211,7 @@
             limit 1
         {%- endset -%}
         {%- if run_query(probe).rows | length == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "Input " ~ var_name ~ "='" ~ path ~ "': file " ~ file ~ " does not hold UTF-8 text."
-                ~ " If it is gzip-compressed, name it .csv.gz (DuckDB decompresses by the name);"
-                ~ " otherwise save it as a UTF-8 CSV."
-            ) }}
+            {{ crm_raise_not_text(path, var_name, file) }}
         {%- endif -%}
     {%- endfor -%}
 {% endmacro %}

@@ -77,10 +77,10 @@ accumulated as (
             partition by dataset, customer_id order by activity_month
             rows between unbounded preceding and current row
         ) as {{ dbt.type_bigint() }}) as cumulative_orders,
-        {{ crm_sum_precise('revenue') }} over (
+        {{ crm_sum_precise('revenue', window='
             partition by dataset, customer_id order by activity_month
             rows between unbounded preceding and current row
-        ) as cumulative_revenue,
+        ') }} as cumulative_revenue,
         coalesce(
             lead(activity_month) over (partition by dataset, customer_id order by activity_month),
             last_snapshot_date

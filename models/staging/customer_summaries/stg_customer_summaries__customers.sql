@@ -86,23 +86,23 @@ checked as (
             when raw_offline_value is null then 'customer_value_total_ever_offline is empty'
             {% for column, raw, parsed, kind in checked_values -%}
                 when {{ parsed }} is null and {{ raw }} is not null
-                    then {{ dbt.concat(["'" ~ column ~ "='''", raw, "''''"]) }}
+                    then {{ dbt.concat(["'" ~ column ~ "='", "chr(39)", raw, "chr(39)"]) }}
             {% endfor -%}
             when not abs(online_value) < {{ value_limit }}
                 then {{ dbt.concat([
-                    "'customer_value_total_ever_online='''", 'raw_online_value',
-                    "''': a value must be below " ~ value_limit ~ "'",
+                    "'customer_value_total_ever_online='", "chr(39)", 'raw_online_value',
+                    "chr(39)", "': a value must be below " ~ value_limit ~ "'",
                 ]) }}
             when not abs(offline_value) < {{ value_limit }}
                 then {{ dbt.concat([
-                    "'customer_value_total_ever_offline='''", 'raw_offline_value',
-                    "''': a value must be below " ~ value_limit ~ "'",
+                    "'customer_value_total_ever_offline='", "chr(39)", 'raw_offline_value',
+                    "chr(39)", "': a value must be below " ~ value_limit ~ "'",
                 ]) }}
             when interested_in_categories is not null
                 and {{ crm_is_unparseable_category_list('interested_in_categories') }}
                 then {{ dbt.concat([
-                    "'interested_in_categories_12='''", 'interested_in_categories',
-                    "''': not a list of category names'",
+                    "'interested_in_categories_12='", "chr(39)", 'interested_in_categories',
+                    "chr(39)", "': not a list of category names'",
                 ]) }}
         end as invalid_detail,
         case

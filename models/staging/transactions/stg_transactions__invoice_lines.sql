@@ -74,16 +74,16 @@ checked as (
             when {{ crm_is_missing('raw_price', types.get('price')) }} then 'Price is empty'
             when quantity is null
                 then {{ dbt.concat([
-                    "'Quantity='''", crm_blank_to_null('raw_quantity', types.get('quantity')), "''''"
+                    "'Quantity='", "chr(39)", crm_blank_to_null('raw_quantity', types.get('quantity')), "chr(39)"
                 ]) }}
             when ordered_at is null
                 then {{ dbt.concat([
-                    "'InvoiceDate='''",
+                    "'InvoiceDate='", "chr(39)",
                     crm_blank_to_null('raw_invoice_date', types.get('invoice_date')),
-                    "''''",
+                    "chr(39)",
                 ]) }}
             when unit_price is null
-                then {{ dbt.concat(["'Price='''", crm_blank_to_null('raw_price', types.get('price')), "''''"]) }}
+                then {{ dbt.concat(["'Price='", "chr(39)", crm_blank_to_null('raw_price', types.get('price')), "chr(39)"]) }}
             when not abs(unbounded_revenue) < {{ revenue_limit }}
                 then {{ dbt.concat([
                     "'Quantity x Price='",
