@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup browser java spark-setup run build publish report docs test test-fast test-dbt check-docs test-python lint sample bench clean lock
+.PHONY: help setup browser java spark-setup spark-build test-spark run build publish report docs test test-fast test-dbt check-docs test-python lint sample bench clean lock
 
 help:
 	@echo "make run      set up the environment, dbt build the embedded sample into crm.duckdb, publish it"
@@ -22,6 +22,8 @@ help:
 	@echo "make sample   write a large synthetic data set: make sample N=1000000 OUT=/tmp/big.parquet"
 	@echo "make bench    dbt build vs the pandas course pipeline vs one DuckDB pass: make bench SIZES=\"1e6 1e7\""
 	@echo "make spark-setup  add Java 17, dbt-spark and pyspark for the Spark build (README, Spark)"
+	@echo "make spark-build  build the project, Python models (the fits) included, on a local Spark"
+	@echo "make test-spark   build the sample on Spark (ANSI on) and compare its public marts with DuckDB's"
 	@echo "make lint     sqlfluff (dbt templater, duckdb dialect) and ruff"
 	@echo "make clean    remove the environment, target/, published/ and the database file"
 
@@ -54,6 +56,19 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt
 	touch $(SPARK_STAMP)
 
 spark-setup: setup java $(SPARK_STAMP)
+
+# The whole project on a local Spark session: dbt builds the SQL in waves and the runner
+# (crm_analytics.spark) fits the Python models between them (README, "Spark"). SPARK_ARGS, e.g.
+# --no-ansi or --vars '{...}'.
+SPARK_ARGS ?=
+spark-build: spark-setup
+	$(BIN)/python -m crm_analytics.spark build $(SPARK_ARGS)
+
+# The embedded sample on Spark with ANSI mode on, compared mart by mart with the DuckDB build of
+# `test-dbt` (row counts, keys and text identical, floats to 1e-9 relative); fails on any
+# difference. One process: one JVM start, then the build, then the comparison.
+test-spark: spark-setup test-dbt
+	$(BIN)/python -m crm_analytics.spark check --duckdb target/test.duckdb --ansi
 
 # publishes only after a successful build (make stops at the first failing line)
 run: setup
