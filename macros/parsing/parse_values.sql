@@ -34,6 +34,8 @@
 {% macro crm_raw_text(column, source_type=none) -%}
     {%- if crm_type_family(source_type) == 'text' -%}
         {{ column }}
+    {%- elif crm_type_family(source_type) == 'double' -%}
+        {{ crm_double_text(column) }}
     {%- else -%}
         cast({{ column }} as {{ dbt.type_string() }})
     {%- endif -%}
@@ -302,4 +304,52 @@
     {%- else -%}
         (lower(trim({{ crm_raw_text(column, source_type) }})) rlike '^[+-]?infinity$')
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A double as text the way DuckDB (and Python's repr) writes it: the shortest digits that read
+    back as the same double, plain from 1e-4 up to 1e16 ('6.95', '1000000000000000.0'), else with
+    an exponent of at least two digits ('1e+24', '1.5e-07'). Quarantine details quote values
+    this way on every engine.
+-#}
+{% macro crm_double_text(expression) -%}
+    {{ return(adapter.dispatch('crm_double_text', 'crm_analytics')(expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_double_text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#-
+    Spark (Java's Double.toString) writes the same digits but switches to an exponent outside
+    [1e-3, 1e7) and writes it as '1.0E24': the digits and the exponent are taken apart and
+    written again in DuckDB's form.
+-#}
+{% macro spark__crm_double_text(expression) -%}
+    {%- set text = 'cast(' ~ expression ~ ' as string)' -%}
+    {%- set pattern = "'^(-?)([0-9])[.]([0-9]+)E(-?[0-9]+)$'" -%}
+    {%- set sign = 'regexp_extract(' ~ text ~ ', ' ~ pattern ~ ', 1)' -%}
+    {%- set digits = "regexp_replace(concat(regexp_extract(" ~ text ~ ", " ~ pattern ~ ", 2), regexp_extract(" ~ text ~ ", " ~ pattern ~ ", 3)), '(.)0+$', '$1')" -%}
+    {%- set exponent = 'cast(regexp_extract(' ~ text ~ ', ' ~ pattern ~ ', 4) as int)' -%}
+    case
+        when {{ text }} not like '%E%' then {{ text }}
+        when {{ exponent }} between 7 and 15
+            then concat(
+                {{ sign }},
+                substr(rpad({{ digits }}, {{ exponent }} + 1, '0'), 1, {{ exponent }} + 1),
+                '.',
+                coalesce(nullif(substr({{ digits }}, {{ exponent }} + 2), ''), '0')
+            )
+        when {{ exponent }} = -4
+            then concat({{ sign }}, '0.000', {{ digits }})
+        else concat(
+            {{ sign }},
+            substr({{ digits }}, 1, 1),
+            case when length({{ digits }}) > 1 then concat('.', substr({{ digits }}, 2)) else '' end,
+            'e',
+            case when {{ exponent }} < 0 then '-' else '+' end,
+            lpad(cast(abs({{ exponent }}) as string), 2, '0')
+        )
+    end
 {%- endmacro %}

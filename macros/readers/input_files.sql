@@ -36,6 +36,10 @@
 
 
 {% macro crm_sql_string(value) -%}
+    {{ return(adapter.dispatch('crm_sql_string', 'crm_analytics')(value)) }}
+{%- endmacro %}
+
+{% macro default__crm_sql_string(value) -%}
     '{{ value | replace("'", "''") }}'
 {%- endmacro %}
 

@@ -87,7 +87,7 @@ checked as (
             when not abs(unbounded_revenue) < {{ revenue_limit }}
                 then {{ dbt.concat([
                     "'Quantity x Price='",
-                    "cast(unbounded_revenue as " ~ dbt.type_string() ~ ")",
+                    crm_double_text('unbounded_revenue'),
                     "' (Quantity='",
                     "cast(quantity as " ~ dbt.type_string() ~ ")",
                     "'; Price='",
