@@ -153,3 +153,12 @@ def test_the_report_names_every_difference() -> None:
     report = format_report([compare_frames("rfm", rfm(), actual, KEY)])
     assert "rfm.segment at (dataset=flo, customer_id=2)" in report
     assert "0 of 1 public marts equal" in report
+
+
+def test_a_mart_missing_on_one_side_is_a_difference() -> None:
+    def missing(node: dict) -> pd.DataFrame:
+        raise LookupError("[TABLE_OR_VIEW_NOT_FOUND] rfm\nmore detail")
+
+    results = compare_marts(mart_manifest(), lambda node: rfm(), missing)
+    assert not results[0].equal
+    assert results[0].mismatches == ["rfm: cannot be read in spark: [TABLE_OR_VIEW_NOT_FOUND] rfm"]
