@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+# the settings a running session takes again (the others are fixed when the JVM starts)
+SQL_SETTINGS = (
+    "spark.sql.ansi.enabled",
+    "spark.sql.shuffle.partitions",
+    "spark.sql.session.timeZone",
+)
+
+
 def _flag(value: str) -> str:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -39,6 +47,7 @@ def spark_settings(
 ) -> dict[str, str]:
     """The Spark configuration of a project build, arguments first, then environment variables."""
     base = Path(directory or os.environ.get("CRM_SPARK_DIR", "target/spark")).resolve()
+    metastore = f"jdbc:derby:;databaseName={base / 'metastore_db'};create=true"
     ansi_value = (
         _flag(os.environ.get("CRM_SPARK_ANSI", "true"))
         if ansi is None
@@ -50,10 +59,8 @@ def spark_settings(
         "spark.sql.warehouse.dir": str(base / "warehouse"),
         # an embedded Derby metastore beside the warehouse: tables survive between builds, as a
         # DuckDB file does; a cluster uses its own metastore (profiles.yml, thrift settings)
-        "javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={base / 'metastore_db'};create=true",
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={base / 'metastore_db'};create=true"
-        ),
+        "javax.jdo.option.ConnectionURL": metastore,
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={base}",
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.ansi.enabled": ansi_value,
@@ -86,6 +93,6 @@ def spark_session(
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
-    for key in ("spark.sql.ansi.enabled", "spark.sql.shuffle.partitions", "spark.sql.session.timeZone"):
+    for key in SQL_SETTINGS:
         session.conf.set(key, settings[key])
     return session

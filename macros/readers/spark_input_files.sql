@@ -44,7 +44,8 @@
             scanned.*,
             dense_rank() over (order by filename) - 1 as file_index
             {%- if kind == 'csv' %},
-            row_number() over (order by filename, _crm_scan_id) as _crm_scan_position
+            {#- bigint, as DuckDB's row_number (Spark's is an int; source_row_number is contracted bigint) -#}
+            cast(row_number() over (order by filename, _crm_scan_id) as bigint) as _crm_scan_position
             {%- endif %}
         from (
             select

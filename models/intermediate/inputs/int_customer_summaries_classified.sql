@@ -34,7 +34,9 @@ classified as (
         case
             when invalid_reason is not null then invalid_detail
             when exclusion_reason is null and appearance_number > 1
-                then {{ dbt.concat(["'master_id='", "chr(39)", 'customer_id', "chr(39)", "' appears earlier in the input'"]) }}
+                then {{ dbt.concat([
+                    "'master_id='", "chr(39)", 'customer_id', "chr(39)", "' appears earlier in the input'"
+                ]) }}
         end as quarantine_detail
     from numbered
 ),

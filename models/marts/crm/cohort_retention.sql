@@ -79,7 +79,7 @@ transaction_rows as (
         calendar_month,
         cohort_size,
         active_customers,
-        1.0 * active_customers / cohort_size as retention_rate,
+        cast(active_customers as {{ dbt.type_float() }}) / cohort_size as retention_rate,
         revenue,
         sum(revenue) over (
             partition by dataset, acquisition_month

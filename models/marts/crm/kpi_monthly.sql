@@ -175,20 +175,22 @@ final as (
         cast(
             case when orders > 0 then revenue / orders end as {{ dbt.type_float() }}
         ) as average_order_value,
+        -- rates: double divisions on every engine (Spark's 1.0 * n is a decimal, rounded to 6 places)
         cast(
-            case when active_customers > 0 then 1.0 * new_customers / active_customers end
-            as {{ dbt.type_float() }}
+            case
+                when active_customers > 0 then cast(new_customers as {{ dbt.type_float() }}) / active_customers
+            end as {{ dbt.type_float() }}
         ) as acquisition_rate,
         cast(
             case
                 when previous_active_customers > 0
-                    then 1.0 * retained_customers / previous_active_customers
+                    then cast(retained_customers as {{ dbt.type_float() }}) / previous_active_customers
             end as {{ dbt.type_float() }}
         ) as retention_rate,
         cast(
             case
                 when previous_active_customers > 0
-                    then 1.0 - 1.0 * retained_customers / previous_active_customers
+                    then 1.0 - cast(retained_customers as {{ dbt.type_float() }}) / previous_active_customers
             end as {{ dbt.type_float() }}
         ) as churn_rate,
         cast(
@@ -199,13 +201,14 @@ final as (
         cast(
             case
                 when previous_active_customers > 0
-                    then 1.0 * (active_customers - previous_active_customers) / previous_active_customers
+                    then cast(active_customers - previous_active_customers as {{ dbt.type_float() }})
+                    / previous_active_customers
             end as {{ dbt.type_float() }}
         ) as active_customer_growth_rate,
         cast(
             case
                 when new_customers > 0 and is_conversion_window_complete
-                    then 1.0 * converted_customers / new_customers
+                    then cast(converted_customers as {{ dbt.type_float() }}) / new_customers
             end as {{ dbt.type_float() }}
         ) as second_purchase_conversion_rate,
         is_conversion_window_complete

@@ -34,8 +34,10 @@ final as (
         segments.dataset,
         segments.segment,
         cast(segments.customers as {{ dbt.type_bigint() }}) as customers,
-        cast(1.0 * segments.customers / dataset_totals.scored_customers as {{ dbt.type_float() }})
-            as customer_share,
+        cast(
+            cast(segments.customers as {{ dbt.type_float() }}) / dataset_totals.scored_customers
+            as {{ dbt.type_float() }}
+        ) as customer_share,
         cast(segments.mean_recency as {{ dbt.type_float() }}) as mean_recency,
         cast(segments.median_recency as {{ dbt.type_float() }}) as median_recency,
         cast(segments.mean_frequency as {{ dbt.type_float() }}) as mean_frequency,

@@ -95,8 +95,10 @@ final as (
             sum(customers) over (partition by dataset, from_snapshot_date, from_segment)
             as {{ dbt.type_bigint() }}
         ) as from_segment_customers,
+        -- a double division on every engine (Spark's 1.0 * n is a decimal, rounded to 6 places)
         cast(
-            1.0 * customers / sum(customers) over (partition by dataset, from_snapshot_date, from_segment)
+            cast(customers as {{ dbt.type_float() }})
+            / sum(customers) over (partition by dataset, from_snapshot_date, from_segment)
             as {{ dbt.type_float() }}
         ) as customer_share,
         cast(revenue as {{ dbt.type_float() }}) as revenue

@@ -83,7 +83,9 @@ checked as (
                     "chr(39)",
                 ]) }}
             when unit_price is null
-                then {{ dbt.concat(["'Price='", "chr(39)", crm_blank_to_null('raw_price', types.get('price')), "chr(39)"]) }}
+                then {{ dbt.concat([
+                    "'Price='", "chr(39)", crm_blank_to_null('raw_price', types.get('price')), "chr(39)"
+                ]) }}
             when not abs(unbounded_revenue) < {{ revenue_limit }}
                 then {{ dbt.concat([
                     "'Quantity x Price='",
