@@ -13,14 +13,19 @@ import sys
 from crm_analytics.spark.session import spark_session
 
 
+def with_spark_target(args: list[str]) -> list[str]:
+    """The dbt arguments with `--target spark` added unless they name a target."""
+    if "--target" in args or "-t" in args:
+        return list(args)
+    return [*args, "--target", "spark"]
+
+
 def run_dbt(args: list[str]) -> bool:
     """Invokes dbt with `args` on the Spark target; True when every node succeeded."""
     from dbt.cli.main import dbtRunner
 
     spark_session()
-    if "--target" not in args and "-t" not in args:
-        args = [*args, "--target", "spark"]
-    result = dbtRunner().invoke(args)
+    result = dbtRunner().invoke(with_spark_target(args))
     return bool(result.success)
 
 

@@ -146,10 +146,9 @@
     {%- endfor -%}
     {%- if kind == 'csv' -%}
         {%- for file, size in files.rows if not (file | lower).endswith('.gz') -%}
-            {%- set directory = crm_spark_path_directory(path) -%}
             {%- set probe -%}
                 select 1
-                from (select value from text.`{{ crm_spark_path(file if not crm_spark_glob_in_directory(path) else file) }}` limit 1) as first_line
+                from (select value from text.`{{ crm_spark_path(file) }}` limit 1) as first_line
                 where instr(value, decode(unhex('EFBFBD'), 'UTF-8')) > 0
                     or instr(value, decode(unhex('00'), 'UTF-8')) > 0
             {%- endset -%}
