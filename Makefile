@@ -14,8 +14,8 @@ export DO_NOT_TRACK := 1
 
 help:
 	@echo "make run      set up the environment, dbt build the embedded sample into crm.duckdb, publish it"
-	@echo "make test     set up, then every test: dbt build (data + unit tests), docs check, pytest, lint"
-	@echo "make test-fast  ruff and the pytest tests that run no dbt (pytest -m 'not dbt'): about a minute"
+	@echo "make test     set up, then every test: dbt build (data + unit tests), docs check, pytest, lint, Spark"
+	@echo "make test-fast  ruff and the pytest tests that run neither dbt nor Spark: about a minute"
 	@echo "make publish  copy the last build's public marts to published/ (read-only DuckDB + Parquet) for BI tools"
 	@echo "make report   write reports/crm_report.html from the published marts"
 	@echo "make docs     generate the dbt docs site and serve it on http://127.0.0.1:8080"
@@ -88,14 +88,16 @@ docs: setup
 	@echo "dbt docs on http://127.0.0.1:8080 (Ctrl+C to stop)"
 	$(DBT) docs serve $(DBT_FLAGS) --host 127.0.0.1 --port 8080 --no-browser
 
-test: setup browser test-dbt check-docs test-python lint
+# test-spark last: it needs test-dbt's DuckDB build to compare with, and is the slowest start (JVM)
+test: setup browser spark-setup test-dbt check-docs test-python lint test-spark
 
 # The quick lane while working on the Python package: ruff, then every pytest test not marked
-# `dbt` (a test that runs dbt carries that marker). No dbt build, no browser, no real data.
+# `dbt` (a test that runs dbt carries that marker) or `spark` (starts a JVM). No dbt build, no
+# browser, no Spark, no real data.
 test-fast: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -m "not dbt"
+	$(BIN)/pytest -m "not dbt and not spark"
 
 # A separate database file, so the tests never clobber (or wait on) the one `make run` wrote.
 test-dbt: setup
@@ -106,7 +108,8 @@ check-docs: setup
 	CRM_DUCKDB_PATH=target/test.duckdb $(DBT) docs generate $(DBT_FLAGS)
 	$(BIN)/python scripts/check_docs.py
 
-test-python: setup
+# the `spark` tests need pyspark and Java (spark-setup)
+test-python: setup spark-setup
 	$(BIN)/pytest
 
 lint: setup

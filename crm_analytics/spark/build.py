@@ -3,7 +3,9 @@
 dbt-spark's `method: session` builds into the SparkSession of its own process, so the session is
 created here first (crm_analytics.spark.session) and dbt is invoked in-process. The Spark target
 is added unless the arguments name one. Python models are not run here (dbt-spark runs them only
-on Databricks): exclude them with `--exclude config.language:python`.
+on Databricks): exclude them with `--exclude path:python_models` (dbt 1.11 does not select on
+`config.language`), or use `python -m crm_analytics.spark build`, which runs them between the
+SQL steps.
 """
 
 from __future__ import annotations
