@@ -202,7 +202,7 @@ final as (
             case
                 when previous_active_customers > 0
                     then cast(active_customers - previous_active_customers as {{ dbt.type_float() }})
-                    / previous_active_customers
+                        / previous_active_customers
             end as {{ dbt.type_float() }}
         ) as active_customer_growth_rate,
         cast(
