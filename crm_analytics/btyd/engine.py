@@ -293,6 +293,7 @@ def fit_with_fallback(
     log_likelihood: Callable[[Mapping[str, float]], float],
     weights: FloatArray,
     accept: Callable[[Mapping[str, float]], None] | None = None,
+    log_likelihood_hessian: Callable[[Mapping[str, float]], FloatArray] | None = None,
 ) -> FitResult:
     """Run ``attempt`` for ``penalizer``, then each of ``fallback_penalizers`` in turn (one
     already tried is skipped), and wrap the first good estimate in a `FitResult`.
@@ -303,6 +304,9 @@ def fit_with_fallback(
     rule, e.g. Gamma-Gamma's q > 1) raises `FitAttemptError`, or when ``log_likelihood`` at the
     estimate (total, weighted, unpenalised) is not finite. ``weights`` are the customers per
     row of the data the attempts fit (for ``n_customers`` and ``n_rows``).
+    ``log_likelihood_hessian``, where the model has it, is the exact Hessian of
+    ``log_likelihood`` in the log-parameters (for ``log_covariance``; central differences of
+    ``log_likelihood`` otherwise).
 
     The result has ``attempts`` (1 = first try) and ``message`` (``'converged'`` or
     ``'retried with penalizer X after: <reasons>'``); ``converged`` is always True. Standard
@@ -367,7 +371,9 @@ def fit_with_fallback(
             penalizer=pen,
             attempts=number,
             message=message,
-            log_covariance=log_parameter_covariance(params, errors, log_likelihood),
+            log_covariance=log_parameter_covariance(
+                params, errors, log_likelihood, log_likelihood_hessian
+            ),
         )
     raise fit_error(
         model,
@@ -549,11 +555,14 @@ def log_parameter_covariance(
     params: Mapping[str, float],
     errors: Mapping[str, float],
     log_likelihood: Callable[[Mapping[str, float]], float],
+    log_likelihood_hessian: Callable[[Mapping[str, float]], FloatArray] | None = None,
 ) -> tuple[tuple[float, ...], ...] | None:
     """The covariance of the log-parameters ``D R D`` (see `FitResult.log_covariance`):
     ``D`` from the standard errors, ``R`` the correlations of the inverse Hessian of
     ``-log_likelihood`` in log-parameters (the identity if it is not positive definite);
-    None when a standard error is not finite."""
+    None when a standard error is not finite. The Hessian is ``log_likelihood_hessian``'s
+    (exact, in log-parameters) where given, central differences of ``log_likelihood`` (about
+    1e-5 relative) otherwise."""
     names = list(params)
     estimate = np.array([params[name] for name in names], dtype=float)
     log_errors = np.array([errors[name] for name in names], dtype=float) / estimate
@@ -565,7 +574,10 @@ def log_parameter_covariance(
 
     correlation = np.eye(len(names))
     with np.errstate(all="ignore"):
-        hessian = central_hessian(objective, np.log(estimate))
+        if log_likelihood_hessian is None:
+            hessian = central_hessian(objective, np.log(estimate))
+        else:
+            hessian = -np.asarray(log_likelihood_hessian(dict(params)), dtype=float)
         try:
             np.linalg.cholesky(hessian)
             inverse = np.linalg.inv(hessian)

@@ -10,7 +10,8 @@ process. Settings, each from an environment variable:
   CRM_SPARK_ANSI       spark.sql.ansi.enabled, true or false (default true, Spark 4's default and
                        Databricks SQL's: the project must build either way)
   CRM_SPARK_SHUFFLE_PARTITIONS  spark.sql.shuffle.partitions (default 4: the sample is small)
-  CRM_SPARK_DRIVER_MEMORY       spark.driver.memory (default 2g)
+  CRM_SPARK_DRIVER_MEMORY       spark.driver.memory (default: half the machine's memory, at
+                                least 1g and at most 8g; see `default_driver_memory`)
 """
 
 from __future__ import annotations
@@ -40,6 +41,25 @@ def _flag(value: str) -> str:
     raise ValueError(f"CRM_SPARK_ANSI={value!r}: expected true or false")
 
 
+def default_driver_memory(physical_bytes: int | None = None) -> str:
+    """The default ``spark.driver.memory``: half of ``physical_bytes`` (the machine's memory),
+    at least 1 GiB and at most 8 GiB, in whole GiB (e.g. ``'8g'``).
+
+    In local mode the driver JVM is also the executor, so its heap holds every sort, window and
+    broadcast of the build. Spark's own default (1g) and the 2g used before were too small for
+    the full Online Retail II file: `int_invoice_lines_classified` stopped with
+    ``notEnoughMemoryToBuildAndBroadcastTable``; 8g built it. The heap is a ceiling, not an
+    allocation, so a large default costs nothing on small inputs.
+    """
+    if physical_bytes is None:
+        try:
+            physical_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, OSError, ValueError):  # not POSIX: Spark's minimum that works
+            return "2g"
+    gib = physical_bytes // 2**30
+    return f"{min(8, max(1, gib // 2))}g"
+
+
 def spark_settings(
     directory: str | os.PathLike[str] | None = None,
     ansi: bool | None = None,
@@ -67,7 +87,7 @@ def spark_settings(
         "spark.sql.shuffle.partitions": os.environ.get("CRM_SPARK_SHUFFLE_PARTITIONS", "4"),
         # one rule on every machine, as the DuckDB build: the JVM's zone never counts
         "spark.sql.session.timeZone": "UTC",
-        "spark.driver.memory": os.environ.get("CRM_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.driver.memory": os.environ.get("CRM_SPARK_DRIVER_MEMORY") or default_driver_memory(),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.legacy.createHiveTableByDefault": "false",

@@ -124,6 +124,76 @@ def test_gamma_gamma_standard_errors_match_a_numerical_hessian(
     assert max_relative_difference(list(fit.standard_errors.values()), expected) < 1e-3
 
 
+def _log_parameter_hessian_by_differences(
+    x: np.ndarray, m: np.ndarray, theta: np.ndarray, step: float
+) -> np.ndarray:
+    """The Hessian of the paper's total log-likelihood in log-parameters by central differences
+    with step ``step``."""
+
+    def total(log_params: np.ndarray) -> float:
+        return float(np.sum(paper_gamma_gamma_log_likelihood(*np.exp(log_params), x, m)))
+
+    eye = np.eye(3) * step
+    return np.array(
+        [
+            [
+                (
+                    total(theta + eye[i] + eye[j])
+                    - total(theta + eye[i] - eye[j])
+                    - total(theta - eye[i] + eye[j])
+                    + total(theta - eye[i] - eye[j])
+                )
+                / (4 * step**2)
+                for j in range(3)
+            ]
+            for i in range(3)
+        ]
+    )
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.3])
+def test_the_exact_hessian_matches_extrapolated_differences_of_the_paper_likelihood(
+    cdnow_spend: pd.DataFrame, shift: float
+) -> None:
+    # at the estimate (gradient 0) and away from it (the gradient term of the chain rule counts)
+    x = cdnow_spend["frequency"].to_numpy(dtype=float)
+    m = cdnow_spend["monetary_value"].to_numpy(dtype=float)
+    fit = gamma_gamma.fit(x, m, fallback_penalizers=())
+    theta = np.log(list(fit.params.values())) + np.array([shift, -shift / 2, shift])
+    params = dict(zip(gamma_gamma.PARAMETERS, np.exp(theta), strict=True))
+    coarse = _log_parameter_hessian_by_differences(x, m, theta, 2e-3)
+    fine = _log_parameter_hessian_by_differences(x, m, theta, 1e-3)
+    richardson = (4 * fine - coarse) / 3  # cancels the h^2 error term
+    exact = gamma_gamma.log_likelihood_hessian(params, x, m)
+    assert np.max(np.abs(exact - richardson) / np.abs(richardson)) < 1e-6
+    np.testing.assert_allclose(exact, exact.T, rtol=0, atol=0)
+
+
+def test_the_exact_hessian_weights_rows_like_repeated_rows() -> None:
+    params = {"p": 2.1, "q": 3.5, "v": 12.0}
+    x, m, w = np.array([1.0, 2.0, 5.0]), np.array([10.0, 30.5, 7.25]), np.array([3.0, 1.0, 2.0])
+    weighted = gamma_gamma.log_likelihood_hessian(params, x, m, w)
+    counts = w.astype(int)
+    repeated = gamma_gamma.log_likelihood_hessian(
+        params, np.repeat(x, counts), np.repeat(m, counts)
+    )
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-13)
+
+
+def test_a_last_bit_change_of_one_spend_barely_moves_the_covariance(
+    cdnow_spend: pd.DataFrame,
+) -> None:
+    # Two engines may sum one customer's spend to neighbouring doubles; the interval bounds of
+    # cltv_predictions are compared to 1e-9 relative between them (make test-spark).
+    x = cdnow_spend["frequency"].to_numpy(dtype=float)
+    m = cdnow_spend["monetary_value"].to_numpy(dtype=float)
+    nudged = m.copy()
+    nudged[int(np.argmax(x))] = np.nextafter(nudged[int(np.argmax(x))], np.inf)
+    first = np.array(gamma_gamma.fit(x, m, fallback_penalizers=()).log_covariance)
+    second = np.array(gamma_gamma.fit(x, nudged, fallback_penalizers=()).log_covariance)
+    assert np.max(np.abs(first - second) / np.abs(first)) < 1e-9
+
+
 def test_gamma_gamma_with_equal_monetary_values_needs_a_penalty() -> None:
     frequency, monetary = [1, 2, 3, 4], [10.0] * 4
     with pytest.raises(ModelFitError, match="did not converge"):

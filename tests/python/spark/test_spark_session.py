@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crm_analytics.spark.build import main
-from crm_analytics.spark.session import spark_settings
+from crm_analytics.spark.session import default_driver_memory, spark_settings
 
 
 def test_defaults_are_local_utc_and_ansi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -19,6 +19,24 @@ def test_defaults_are_local_utc_and_ansi(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert settings["spark.sql.session.timeZone"] == "UTC"
     assert settings["spark.sql.warehouse.dir"] == str(tmp_path.resolve() / "warehouse")
     assert str(tmp_path.resolve() / "metastore_db") in settings["javax.jdo.option.ConnectionURL"]
+
+
+GIB = 2**30
+MEMORY_RULE = [(24 * GIB, "8g"), (8 * GIB, "4g"), (5 * GIB + 1, "2g"), (1 * GIB, "1g"), (0, "1g")]
+
+
+@pytest.mark.parametrize(("physical", "expected"), MEMORY_RULE)
+def test_the_driver_gets_half_the_machine_between_1_and_8_gib(physical: int, expected: str) -> None:
+    assert default_driver_memory(physical) == expected
+
+
+def test_the_driver_memory_follows_the_environment_or_the_machine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CRM_SPARK_DRIVER_MEMORY", raising=False)
+    assert spark_settings(tmp_path)["spark.driver.memory"] == default_driver_memory()
+    monkeypatch.setenv("CRM_SPARK_DRIVER_MEMORY", "3g")
+    assert spark_settings(tmp_path)["spark.driver.memory"] == "3g"
 
 
 ANSI_VALUES = [("false", "false"), ("0", "false"), ("TRUE", "true")]
