@@ -80,6 +80,27 @@ def test_pareto_nbd_against_lifetimes() -> None:
         assert ours == pytest.approx(theirs, rel=1e-9)
 
 
+def test_pareto_nbd_rows_sharing_a_profile_equal_each_row_alone() -> None:
+    # the quadrature runs once per distinct (x, T, horizon, n): rows that share one, in any
+    # order, with different recencies and horizons, must get exactly what each gets alone
+    params = PARAMS["pareto_nbd"]
+    rng = np.random.default_rng(7)
+    size = 400
+    x = rng.integers(0, 4, size).astype(float)
+    age = rng.choice([20.0, 38.5, 39.0], size)
+    t_x = np.where(x > 0, age * rng.choice([0.25, 0.5, 1.0], size), 0.0)
+    horizon = rng.choice([10.0, 39.0], size)
+    n = rng.integers(0, 3, size)
+    together = pareto_nbd.conditional_probability_of_purchases(params, horizon, n, x, t_x, age)
+    alone = [
+        pareto_nbd.conditional_probability_of_purchases(
+            params, horizon[i], n[i], x[i], t_x[i], age[i]
+        )[0]
+        for i in range(size)
+    ]
+    np.testing.assert_array_equal(together, alone)
+
+
 @pytest.mark.parametrize("model", sorted(PARAMS))
 def test_sums_to_one_and_its_mean_is_the_expected_purchases(model) -> None:
     params = PARAMS[model]
