@@ -21,10 +21,11 @@
     {{ return(adapter.dispatch('crm_customer_hash_fraction', 'crm_analytics')(dataset, customer_id)) }}
 {%- endmacro %}
 
+{#-
+    The first 15 hex digits (60 bits) of the MD5 of dataset || '|' || customer_id, over 2^60:
+    the same number on every engine that has md5 (Spark: spark__crm_customer_hash_fraction), so
+    DuckDB and Spark fit the same sample. (DuckDB's own hash() has no Spark equivalent.)
+-#}
 {% macro default__crm_customer_hash_fraction(dataset, customer_id) -%}
-    ((cast(hash({{ dataset }}, {{ customer_id }}) as {{ dbt.type_bigint() }}) + 2147483648) / 4294967296.0)
-{%- endmacro %}
-
-{% macro duckdb__crm_customer_hash_fraction(dataset, customer_id) -%}
-    (hash({{ dataset }}, {{ customer_id }}) / 18446744073709551616.0)
+    (cast(cast('0x' || substr(md5({{ dataset }} || '|' || {{ customer_id }}), 1, 15) as {{ dbt.type_bigint() }}) as {{ dbt.type_float() }}) / 1152921504606846976.0)
 {%- endmacro %}

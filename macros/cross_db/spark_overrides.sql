@@ -104,13 +104,11 @@
 
 
 {#-
-    The fit-sample hash on Spark: xxhash64 of (dataset, customer id) as a fraction of [0, 1).
-    DuckDB's hash() has no Spark equivalent, so on a dataset with more customers than
-    fit_max_customers the two engines fit (equally random) different samples; below it (the
-    share is 1) every customer is fitted on both.
+    The fit-sample hash on Spark: the same number as default__crm_customer_hash_fraction (the
+    first 15 hex digits of an MD5, over 2^60), read with conv() since Spark casts no '0x' text.
 -#}
 {% macro spark__crm_customer_hash_fraction(dataset, customer_id) -%}
-    ((cast(xxhash64({{ dataset }}, {{ customer_id }}) as decimal(20, 0)) + 9223372036854775808) / 18446744073709551616.0)
+    (cast(cast(conv(substr(md5({{ dataset }} || '|' || {{ customer_id }}), 1, 15), 16, 10) as bigint) as double) / 1152921504606846976.0)
 {%- endmacro %}
 
 

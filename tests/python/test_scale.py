@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import math
@@ -384,7 +385,7 @@ def test_fits_above_fit_max_customers_use_a_fixed_sample_and_score_everyone(
     assert result.returncode == 0, result.output[-5000:]
     with duckdb.connect(str(result.database), read_only=True) as con:
         lifetimes_rows = con.sql(
-            "select dataset, frequency, recency, customer_age from customer_lifetime"
+            "select dataset, customer_id, frequency, recency, customer_age from customer_lifetime"
         ).df()
         fitted = con.sql(
             "select dataset, parameter, estimate, standard_error, n_customers"
@@ -400,6 +401,12 @@ def test_fits_above_fit_max_customers_use_a_fixed_sample_and_score_everyone(
         params = fitted[fitted["dataset"] == dataset].set_index("parameter")
         n_fitted = int(params["n_customers"].iloc[0])
         assert abs(n_fitted - 1000) <= 4 * math.sqrt(customers * share * (1 - share)), dataset
+        # exactly the customers whose MD5 fraction (computed here with hashlib) is below the share
+        fractions = [
+            int(hashlib.md5(f"{dataset}|{customer}".encode()).hexdigest()[:15], 16) / 2**60
+            for customer in rows["customer_id"]
+        ]
+        assert n_fitted == sum(fraction < share for fraction in fractions), dataset
         assert scored[dataset] == customers
         full = BetaGeoFitter(penalizer_coef=0.001).fit(
             rows["frequency"], rows["recency"], rows["customer_age"]

@@ -72,3 +72,48 @@ def test_an_empty_frame_keeps_its_column_types(session: Any) -> None:
     spark.write("`crm_test`.`empty`", model_frame().iloc[:0])
     assert dict(session.table("crm_test.empty").dtypes)["customers"] == "bigint"
     assert spark.read("`crm_test`.`empty`").empty
+
+
+def _hash_fraction_sql(macro_file: str, macro_name: str) -> str:
+    """The SQL of a crm_customer_hash_fraction implementation for columns `dataset` and
+    `customer_id`, rendered from its macro file with plain Jinja (dbt's type macros stubbed with
+    the types dbt-duckdb and dbt-spark give)."""
+    import jinja2
+
+    types = {"type_bigint": lambda: "bigint", "type_float": lambda: "double"}
+    text = (Path(__file__).parents[3] / macro_file).read_text()
+    module = (
+        jinja2.Environment(extensions=["jinja2.ext.do"])
+        .from_string(text)
+        .make_module({"dbt": types})
+    )
+    return str(getattr(module, macro_name)("dataset", "customer_id")).strip()
+
+
+def test_both_engines_draw_the_same_fit_sample_numbers(session: Any) -> None:
+    # the fraction is the first 60 bits of an MD5 (hashlib here), identical on DuckDB and Spark,
+    # so a dataset above fit_max_customers is fitted on the same customers by both
+    import hashlib
+
+    import duckdb
+
+    ids = pd.DataFrame(
+        {
+            "dataset": ["online_retail"] * 4 + ["flo"] * 2,
+            "customer_id": ["12346", "12347", "17850", "C-1|x", "cc7bd0b8-a1f4", "0"],
+        }
+    )
+    expected = [
+        int(hashlib.md5(f"{d}|{c}".encode()).hexdigest()[:15], 16) / 2**60
+        for d, c in zip(ids["dataset"], ids["customer_id"], strict=True)
+    ]
+    duckdb_sql = _hash_fraction_sql("macros/fit_sample.sql", "default__crm_customer_hash_fraction")
+    spark_sql = _hash_fraction_sql(
+        "macros/cross_db/spark_overrides.sql", "spark__crm_customer_hash_fraction"
+    )
+    on_duckdb = duckdb.sql(f"select {duckdb_sql} as fraction from ids").df()["fraction"]
+    session.createDataFrame(ids).createOrReplaceTempView("ids")
+    on_spark = session.sql(f"select {spark_sql} as fraction from ids").toPandas()["fraction"]
+    assert on_duckdb.tolist() == expected
+    assert on_spark.tolist() == expected
+    assert all(0 <= value < 1 for value in expected)
