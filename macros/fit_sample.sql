@@ -22,10 +22,11 @@
 {%- endmacro %}
 
 {#-
-    The first 15 hex digits (60 bits) of the MD5 of dataset || '|' || customer_id, over 2^60:
+    The first 13 hex digits (52 bits) of the MD5 of dataset || '|' || customer_id, over 2^52 (a
+    double holds it exactly, so the fraction is always below 1; 60 bits could round up to 1.0):
     the same number on every engine that has md5 (Spark: spark__crm_customer_hash_fraction), so
     DuckDB and Spark fit the same sample. (DuckDB's own hash() has no Spark equivalent.)
 -#}
 {% macro default__crm_customer_hash_fraction(dataset, customer_id) -%}
-    (cast(cast('0x' || substr(md5({{ dataset }} || '|' || {{ customer_id }}), 1, 15) as {{ dbt.type_bigint() }}) as {{ dbt.type_float() }}) / 1152921504606846976.0)
+    (cast(cast('0x' || substr(md5({{ dataset }} || '|' || {{ customer_id }}), 1, 13) as {{ dbt.type_bigint() }}) as {{ dbt.type_float() }}) / 4503599627370496.0)
 {%- endmacro %}

@@ -105,10 +105,10 @@
 
 {#-
     The fit-sample hash on Spark: the same number as default__crm_customer_hash_fraction (the
-    first 15 hex digits of an MD5, over 2^60), read with conv() since Spark casts no '0x' text.
+    first 13 hex digits of an MD5, over 2^52), read with conv() since Spark casts no '0x' text.
 -#}
 {% macro spark__crm_customer_hash_fraction(dataset, customer_id) -%}
-    (cast(cast(conv(substr(md5({{ dataset }} || '|' || {{ customer_id }}), 1, 15), 16, 10) as bigint) as double) / 1152921504606846976.0)
+    (cast(cast(conv(substr(md5({{ dataset }} || '|' || {{ customer_id }}), 1, 13), 16, 10) as bigint) as double) / 4503599627370496.0)
 {%- endmacro %}
 
 

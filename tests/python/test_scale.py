@@ -403,7 +403,7 @@ def test_fits_above_fit_max_customers_use_a_fixed_sample_and_score_everyone(
         assert abs(n_fitted - 1000) <= 4 * math.sqrt(customers * share * (1 - share)), dataset
         # exactly the customers whose MD5 fraction (computed here with hashlib) is below the share
         fractions = [
-            int(hashlib.md5(f"{dataset}|{customer}".encode()).hexdigest()[:15], 16) / 2**60
+            int(hashlib.md5(f"{dataset}|{customer}".encode()).hexdigest()[:13], 16) / 2**52
             for customer in rows["customer_id"]
         ]
         assert n_fitted == sum(fraction < share for fraction in fractions), dataset

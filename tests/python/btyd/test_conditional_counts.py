@@ -99,6 +99,18 @@ def test_pareto_nbd_rows_sharing_a_profile_equal_each_row_alone() -> None:
         for i in range(size)
     ]
     np.testing.assert_array_equal(together, alone)
+    # counts as a column against customers as a row: one row of probabilities per count
+    grid = pareto_nbd.conditional_probability_of_purchases(
+        params, 39.0, np.arange(3)[:, np.newaxis], x[:5], t_x[:5], age[:5]
+    )
+    assert grid.shape == (3, 5)
+    for count in range(3):
+        np.testing.assert_array_equal(
+            grid[count],
+            pareto_nbd.conditional_probability_of_purchases(
+                params, 39.0, count, x[:5], t_x[:5], age[:5]
+            ),
+        )
 
 
 @pytest.mark.parametrize("model", sorted(PARAMS))
