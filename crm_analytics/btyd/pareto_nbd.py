@@ -103,17 +103,18 @@ def _log_likelihood_rows(
 ) -> FloatArray:
     """Per-row Pareto/NBD log-likelihood (note 009, eq. 18): alive at T, or died in (t_x, T].
 
-    ``pairs`` (`distinct_pairs` of the same rows) makes every term that depends on (x, T) alone
-    (the 2F1 term at T, the alive term, the gamma functions) be evaluated once per distinct
-    (x, T) pair, and the 2F1 term at t_x once per distinct (x, t_x) pair, instead of once per
-    row: the same numbers to the last bit (the same operations in the same order), far fewer
-    special-function calls. Only the combination of the two pairs is done per row.
+    ``pairs`` (`_distinct_pairs` of the same rows; found here when not given) makes every term
+    that depends on (x, T) alone (the 2F1 term at T, the alive term, the gamma functions) be
+    evaluated once per distinct (x, T) pair, and the 2F1 term at t_x once per distinct
+    (x, t_x) pair, instead of once per row: the same numbers to the last bit (the same
+    operations in the same order), far fewer special-function calls. Only the combination of
+    the two pairs is done per row.
     """
-    if pairs is None:
-        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        alive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-        died = np.log(s) - np.log(r + s + x) + _log_a0(r, alpha, s, beta, x, t_x, age)
-        return common + np.logaddexp(alive, died)
+    if pairs is None:  # rows of any (equal) shape: found here, the result in their shape
+        shape = np.shape(x)
+        x, t_x, age = np.ravel(x), np.ravel(t_x), np.ravel(age)
+        rows = _log_likelihood_rows(r, alpha, s, beta, x, t_x, age, _distinct_pairs(x, t_x, age))
+        return rows.reshape(shape)
     pair_x, pair_age = pairs.age_x, pairs.age_t
     pair_common = gammaln(r + pair_x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     pair_alive = -(r + pair_x) * np.log(alpha + pair_age) - s * np.log(beta + pair_age)
