@@ -15,7 +15,6 @@ For the transaction models it applies to ``alpha`` (and ``beta``) in rescaled ti
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import re
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from crm_analytics.btyd.concurrency import quiet_section
 from crm_analytics.btyd.names import MODEL_LABELS
 from crm_analytics.btyd.numerics import FloatArray, Params, as_float_array
 
@@ -422,16 +422,12 @@ def call_quietly(function: Callable[..., _Result], *args: object, **kwargs: obje
     """Call a fitting function quietly; any exception becomes `FitAttemptError` with a reason.
 
     lifetimes prints scipy's result to stdout before raising ``ConvergenceError``: the print is
-    captured and its ``message:`` line becomes part of the reason.
+    captured and its ``message:`` line becomes part of the reason. Safe to call from several
+    threads at once (`concurrency.quiet_section`).
     """
     printed = io.StringIO()
     try:
-        with (
-            contextlib.redirect_stdout(printed),
-            warnings.catch_warnings(),
-            np.errstate(all="ignore"),
-        ):
-            warnings.simplefilter("ignore")
+        with quiet_section(printed), np.errstate(all="ignore"):
             return function(*args, **kwargs)
     except FitAttemptError:
         raise

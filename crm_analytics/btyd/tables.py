@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from scipy.stats import norm, poisson
 
 from crm_analytics.btyd import gamma_gamma, registry
 from crm_analytics.btyd.clv import discounted_expected_purchases
+from crm_analytics.btyd.concurrency import run_side_by_side
 from crm_analytics.btyd.engine import (
     DEFAULT_TRANSACTION_FALLBACKS,
     TRANSACTION_FALLBACK_FACTORS,
@@ -207,13 +209,15 @@ def fit_models(
     gamma_gamma_fallbacks = fallback_penalizers(
         gamma_gamma_pen, gamma_gamma.FALLBACK_FACTORS, gamma_gamma.DEFAULT_FALLBACKS
     )
-    records: list[dict[str, object]] = []
-    for dataset in _datasets(transaction_inputs):
+    calls: list[Callable[[], FitResult]] = []
+    datasets = _datasets(transaction_inputs)
+    for dataset in datasets:
         purchases = transaction_inputs[transaction_inputs["dataset"] == dataset]
         spend = gamma_gamma_inputs[gamma_gamma_inputs["dataset"] == dataset]
         name = str(dataset)
-        fits = (
-            registry.fit_transaction_model(
+        calls.append(
+            partial(
+                registry.fit_transaction_model,
                 models_by_dataset.get(name, default_model),
                 purchases["frequency"],
                 purchases["recency"],
@@ -222,18 +226,26 @@ def fit_models(
                 penalizer=transaction_pen,
                 fallback_penalizers=transaction_fallbacks,
                 dataset=name,
-            ),
-            gamma_gamma.fit(
+            )
+        )
+        calls.append(
+            partial(
+                gamma_gamma.fit,
                 spend["frequency"],
                 spend["monetary_value"],
                 spend["customers"],
                 penalizer=gamma_gamma_pen,
                 fallback_penalizers=gamma_gamma_fallbacks,
                 dataset=name,
-            ),
+            )
         )
-        for fit in fits:
-            records.extend(_parameter_records(dataset, fit, float(max_relative_standard_error)))
+    # independent fits: side by side on threads, identical to fitting them one by one; the
+    # first failure (in dataset, then model order) is raised once all have finished
+    fits = run_side_by_side(calls)
+    records: list[dict[str, object]] = []
+    for index, fit in enumerate(fits):
+        dataset = datasets[index // 2]
+        records.extend(_parameter_records(dataset, fit, float(max_relative_standard_error)))
     table = pd.DataFrame.from_records(records, columns=list(PARAMETER_COLUMNS))
     return table.astype(PARAMETER_DTYPES)
 
@@ -486,31 +498,43 @@ def fit_validation_models(
     fallbacks = fallback_penalizers(
         pen, TRANSACTION_FALLBACK_FACTORS, DEFAULT_TRANSACTION_FALLBACKS
     )
+
+    def fit_or_error(model: str, dataset: object, part: pd.DataFrame) -> FitResult | ModelFitError:
+        try:
+            return registry.fit_transaction_model(
+                model,
+                part["frequency"],
+                part["recency"],
+                part["customer_age"],
+                part["customers"],
+                penalizer=pen,
+                fallback_penalizers=fallbacks,
+                dataset=str(dataset),
+            )
+        except ModelFitError as error:
+            return error
+
+    jobs = [
+        (dataset, model, inputs[inputs["dataset"] == dataset])
+        for dataset in _datasets(inputs)
+        for model in chosen
+    ]
+    # independent fits: side by side on threads, identical to fitting them one by one
+    outcomes = run_side_by_side(
+        [partial(fit_or_error, model, dataset, part) for dataset, model, part in jobs]
+    )
     records: list[dict[str, object]] = []
-    for dataset in _datasets(inputs):
-        part = inputs[inputs["dataset"] == dataset]
-        for model in chosen:
-            try:
-                fit = registry.fit_transaction_model(
-                    model,
-                    part["frequency"],
-                    part["recency"],
-                    part["customer_age"],
-                    part["customers"],
-                    penalizer=pen,
-                    fallback_penalizers=fallbacks,
-                    dataset=str(dataset),
-                )
-            except ModelFitError as error:
-                records.extend(_failure_records(dataset, model, part, error))
-                continue
-            k = len(fit.params)
-            deviance = -2.0 * fit.log_likelihood
-            for record in _parameter_records(dataset, fit):
-                record["n_parameters"] = k
-                record["aic"] = 2.0 * k + deviance
-                record["bic"] = k * math.log(fit.n_customers) + deviance
-                records.append(record)
+    for (dataset, model, part), fit in zip(jobs, outcomes, strict=True):
+        if isinstance(fit, ModelFitError):
+            records.extend(_failure_records(dataset, model, part, fit))
+            continue
+        k = len(fit.params)
+        deviance = -2.0 * fit.log_likelihood
+        for record in _parameter_records(dataset, fit):
+            record["n_parameters"] = k
+            record["aic"] = 2.0 * k + deviance
+            record["bic"] = k * math.log(fit.n_customers) + deviance
+            records.append(record)
     table = pd.DataFrame.from_records(records, columns=list(FIT_COLUMNS))
     return table.astype(FIT_DTYPES)
 

@@ -321,3 +321,26 @@ def test_chosen_models() -> None:
     assert chosen_models(summary, "pareto_nbd") == dict.fromkeys("abc", "pareto_nbd")
     with pytest.raises(ValueError, match="unknown transaction model 'nbd'"):
         chosen_models(summary, "nbd")
+
+
+def test_fit_models_side_by_side_equal_fits_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, two_datasets: pd.DataFrame
+) -> None:
+    """Four fits (two datasets, two models) on four threads give the same table, to the last
+    bit, as on one; a failing dataset raises the same error either way."""
+    transaction_inputs, gamma_gamma_inputs = model_inputs(two_datasets)
+    tables = {}
+    for threads in ("1", "4"):
+        monkeypatch.setenv("CRM_FIT_THREADS", threads)
+        tables[threads] = fit_models(
+            transaction_inputs, gamma_gamma_inputs, BGNBD_PENALIZER, GAMMA_GAMMA_PENALIZER
+        )
+        one_timers = transaction_inputs.head(1).assign(dataset="new_shop", frequency=0)
+        with pytest.raises(ModelFitError, match=r"BG/NBD .* dataset 'new_shop'"):
+            fit_models(
+                pd.concat([one_timers, transaction_inputs]),
+                gamma_gamma_inputs,
+                BGNBD_PENALIZER,
+                GAMMA_GAMMA_PENALIZER,
+            )
+    pd.testing.assert_frame_equal(tables["1"], tables["4"], check_exact=True)

@@ -586,3 +586,28 @@ def test_holdout_log_likelihood_on_cdnow(customers: pd.DataFrame, fits: pd.DataF
     # every model beats the baseline by far; BG/NBD per customer on the published split (pinned)
     assert totals[list(MODELS)].min() > poisson + 0.1 * len(customers)
     assert round(totals["bgnbd"] / len(customers), 4) == pytest.approx(-0.9845, abs=5e-4)
+
+
+def test_fits_side_by_side_equal_fits_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, inputs: pd.DataFrame, fits: pd.DataFrame
+) -> None:
+    """The three models fitted on three threads (and a failing one among them) give the same
+    table, to the last bit, as fitted one after another on the calling thread."""
+    one_timers = pd.DataFrame(
+        {
+            "dataset": ["new_shop"],
+            "frequency": [0],
+            "recency": [0.0],
+            "customer_age": [3.0],
+            "customers": [4],
+        }
+    )
+    with_failure = pd.concat([one_timers, inputs])
+    tables = {}
+    for threads in ("1", "3"):
+        monkeypatch.setenv("CRM_FIT_THREADS", threads)
+        tables[threads] = btyd.fit_validation_models(with_failure, MODELS, 0.0)
+    pd.testing.assert_frame_equal(tables["1"], tables["3"], check_exact=True)
+    cdnow = tables["3"][tables["3"]["dataset"] == "cdnow"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(cdnow, fits.reset_index(drop=True), check_exact=True)
+    assert tables["3"].loc[tables["3"]["dataset"] == "new_shop", "estimate"].isna().all()
