@@ -47,13 +47,15 @@ retained as (
 ),
 
 -- each customer's second order (by time, then invoice id), to see whether a new customer came
--- back within the window: the earliest order time when two orders share it, else the earliest
--- time after it. Two aggregations instead of numbering every order.
+-- back within the window: the second smallest order time, i.e. the first order time
+-- (customers.first_order_at, the earliest order time) when two orders share it, else the
+-- earliest time after it. One aggregation over the orders instead of numbering every order.
 orders_in_scope as (
     select
         orders.dataset,
         orders.customer_id,
-        orders.ordered_at
+        orders.ordered_at,
+        customers.first_order_at
     from orders
     inner join customers
         on orders.dataset = customers.dataset
@@ -61,42 +63,17 @@ orders_in_scope as (
     where orders.ordered_at < customers.analysis_date
 ),
 
-first_order_times as (
-    select
-        dataset,
-        customer_id,
-        min(ordered_at) as first_ordered_at
-    from orders_in_scope
-    group by dataset, customer_id
-),
-
-first_order_ties as (
-    select
-        orders_in_scope.dataset,
-        orders_in_scope.customer_id,
-        first_order_times.first_ordered_at,
-        sum(
-            case when orders_in_scope.ordered_at = first_order_times.first_ordered_at then 1 else 0 end
-        ) as orders_at_first_time,
-        min(
-            case
-                when orders_in_scope.ordered_at > first_order_times.first_ordered_at
-                    then orders_in_scope.ordered_at
-            end
-        ) as next_order_time
-    from orders_in_scope
-    inner join first_order_times
-        on orders_in_scope.dataset = first_order_times.dataset
-        and orders_in_scope.customer_id = first_order_times.customer_id
-    group by orders_in_scope.dataset, orders_in_scope.customer_id, first_order_times.first_ordered_at
-),
-
 second_orders as (
     select
         dataset,
         customer_id,
-        case when orders_at_first_time >= 2 then first_ordered_at else next_order_time end as ordered_at
-    from first_order_ties
+        case
+            when sum(case when ordered_at = first_order_at then 1 else 0 end) >= 2
+                then min(first_order_at)
+            else min(case when ordered_at > first_order_at then ordered_at end)
+        end as ordered_at
+    from orders_in_scope
+    group by dataset, customer_id
 ),
 
 conversions as (
