@@ -185,7 +185,9 @@ def fit_models(
 
     Returns one row per dataset, model and parameter with the columns of `PARAMETER_COLUMNS`,
     sorted by dataset, then the transaction model's rows before Gamma-Gamma's, in parameter
-    order. Datasets that appear only in ``gamma_gamma_inputs`` are ignored.
+    order. Datasets that appear only in ``gamma_gamma_inputs`` are ignored. The fits run side
+    by side on up to `fit_threads` threads (``CRM_FIT_THREADS``), with results identical to the
+    last bit to fitting them one after another.
 
     Raises:
         ModelFitError: naming the dataset and model, when a model cannot be fitted.
@@ -485,7 +487,9 @@ def fit_validation_models(
     ``estimate``, ``standard_error``, ``ci_lower``, ``ci_upper``, ``log_likelihood``,
     ``penalizer``, ``aic``, ``bic``; ``converged`` False; ``attempts`` the number of attempts
     made (0 when the input was refused); ``fit_message`` the error message; ``n_customers`` and
-    ``n_rows`` those of the input (distinct rows).
+    ``n_rows`` those of the input (distinct rows). The fits run side by side on up to
+    `fit_threads` threads (``CRM_FIT_THREADS``), with results identical to the last bit to
+    fitting them one after another.
 
     Raises:
         ValueError: missing columns, an unknown or repeated model, or an invalid penalizer.

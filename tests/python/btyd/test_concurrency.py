@@ -3,9 +3,12 @@ captured output, and the process's stdout and warning filters intact afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import sys
 import threading
+import time
 import warnings
 
 import pytest
@@ -112,8 +115,76 @@ def test_one_worker_runs_the_calls_in_order_on_the_calling_thread() -> None:
     assert run_side_by_side([]) == []
 
 
+def test_run_side_by_side_cancels_the_calls_after_a_failure_that_have_not_started() -> None:
+    """Two workers, four calls: the first fails at once, the second and third keep both
+    workers busy for half a second, so the fourth is still queued when the failure arrives and
+    is cancelled, as it would never run one after another."""
+    ran: list[int] = []
+
+    def fail() -> int:
+        raise RuntimeError("first call")
+
+    def busy(value: int) -> int:
+        ran.append(value)
+        time.sleep(0.5)
+        return value
+
+    calls = [fail, lambda: busy(1), lambda: busy(2), lambda: busy(3)]
+    with pytest.raises(RuntimeError, match="first call"):
+        run_side_by_side(calls, max_workers=2)
+    assert 3 not in ran
+    assert 1 in ran
+
+
+def test_a_failing_section_and_a_foreign_stdout_swap_leave_stdout_sound() -> None:
+    stdout_before = sys.stdout
+    with pytest.raises(ValueError, match="inside"), quiet_section(io.StringIO()):
+        raise ValueError("inside")
+    assert sys.stdout is stdout_before
+
+    # something else swaps sys.stdout while a section is open and restores it after the
+    # section closed: its own stream must not be replaced by the section's exit
+    foreign = io.StringIO()
+    section = quiet_section(io.StringIO())
+    section.__enter__()
+    swap = contextlib.redirect_stdout(foreign)
+    swap.__enter__()
+    section.__exit__(None, None, None)
+    assert sys.stdout is foreign
+    print("to the foreign stream")
+    swap.__exit__(None, None, None)
+    assert foreign.getvalue() == "to the foreign stream\n"
+    sys.stdout = stdout_before
+
+
+def test_the_router_answers_for_the_stream_it_wraps() -> None:
+    """While a section is open, other threads see sys.stdout with the real stream's file
+    number, encoding and attributes."""
+    real = io.TextIOWrapper(io.BytesIO(), encoding="latin-1", errors="replace")
+    stdout_before, sys.stdout = sys.stdout, real
+    try:
+        with quiet_section(io.StringIO()):
+            router = sys.stdout
+            assert router is not real
+            assert router.encoding == "latin-1"
+            assert router.errors == "replace"
+            assert router.isatty() is False
+            assert router.buffer is real.buffer
+            with pytest.raises(io.UnsupportedOperation):
+                router.fileno()
+            outside: list[int] = []
+            thread = threading.Thread(target=lambda: outside.append(router.write("from another")))
+            thread.start()
+            thread.join(TIMEOUT)
+        assert sys.stdout is real
+        real.flush()
+        assert real.buffer.getvalue() == b"from another"
+    finally:
+        sys.stdout = stdout_before
+
+
 def test_fit_threads_reads_its_variable() -> None:
-    assert fit_threads({}) >= 1
+    assert fit_threads({}) == len(os.sched_getaffinity(0))
     assert fit_threads({FIT_THREADS_ENV: " 3 "}) == 3
     assert fit_threads({FIT_THREADS_ENV: ""}) == fit_threads({})
     for bad in ["0", "-2", "two", "1.5"]:
