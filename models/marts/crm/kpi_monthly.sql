@@ -50,6 +50,9 @@ retained as (
 -- back within the window: the second smallest order time, i.e. the first order time
 -- (customers.first_order_at, the earliest order time) when two orders share it, else the
 -- earliest time after it. One aggregation over the orders instead of numbering every order.
+-- An invoice whose clean lines carry two customer ids (none in Online Retail or Online Retail
+-- II) is an order of the smaller id only (int_orders_aggregated), while its lines still count
+-- in the other customer's first_order_at: that customer's next order is then their second.
 orders_in_scope as (
     select
         orders.dataset,
