@@ -110,7 +110,7 @@ check-docs: setup
 
 # the `spark` tests need pyspark and Java (spark-setup). Two workers (pytest-xdist), one test
 # module at a time each (--dist loadfile, so a module's shared build runs once): most of the
-# time is dbt's single-threaded Python, so two builds at once use both cores (38 -> 24 min here).
+# time is dbt's single-threaded Python, so two builds at once use both cores (38 -> 20 min here).
 PYTEST_WORKERS ?= 2
 test-python: setup spark-setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile

@@ -219,15 +219,12 @@ def fit_models(
         name = str(dataset)
         calls.append(
             partial(
-                registry.fit_transaction_model,
+                _fit_transaction_rows,
                 models_by_dataset.get(name, default_model),
-                purchases["frequency"],
-                purchases["recency"],
-                purchases["customer_age"],
-                purchases["customers"],
-                penalizer=transaction_pen,
-                fallback_penalizers=transaction_fallbacks,
-                dataset=name,
+                purchases,
+                transaction_pen,
+                transaction_fallbacks,
+                name,
             )
         )
         calls.append(
@@ -242,7 +239,7 @@ def fit_models(
             )
         )
     # independent fits: side by side on threads, identical to fitting them one by one; the
-    # first failure (in dataset, then model order) is raised once all have finished
+    # first failure (in dataset, then model order) is raised (run_side_by_side)
     fits = run_side_by_side(calls)
     records: list[dict[str, object]] = []
     for index, fit in enumerate(fits):
@@ -505,16 +502,7 @@ def fit_validation_models(
 
     def fit_or_error(model: str, dataset: object, part: pd.DataFrame) -> FitResult | ModelFitError:
         try:
-            return registry.fit_transaction_model(
-                model,
-                part["frequency"],
-                part["recency"],
-                part["customer_age"],
-                part["customers"],
-                penalizer=pen,
-                fallback_penalizers=fallbacks,
-                dataset=str(dataset),
-            )
+            return _fit_transaction_rows(model, part, pen, fallbacks, str(dataset))
         except ModelFitError as error:
             return error
 
@@ -541,6 +529,27 @@ def fit_validation_models(
             records.append(record)
     table = pd.DataFrame.from_records(records, columns=list(FIT_COLUMNS))
     return table.astype(FIT_DTYPES)
+
+
+def _fit_transaction_rows(
+    model: str,
+    rows: pd.DataFrame,
+    penalizer: float,
+    fallbacks: Sequence[float],
+    dataset: str,
+) -> FitResult:
+    """`registry.fit_transaction_model` on distinct rows with the columns ``frequency,
+    recency, customer_age, customers`` (times in the model unit; customers as weights)."""
+    return registry.fit_transaction_model(
+        model,
+        rows["frequency"],
+        rows["recency"],
+        rows["customer_age"],
+        rows["customers"],
+        penalizer=penalizer,
+        fallback_penalizers=fallbacks,
+        dataset=dataset,
+    )
 
 
 def holdout_predictions(profiles: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
