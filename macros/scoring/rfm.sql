@@ -5,7 +5,7 @@
     The rows the macros read have the columns recency, frequency, monetary and
     customer_sort_key; the group is a dataset (rfm) or a dataset and snapshot (rfm_monthly).
     rfm_monthly takes the frequency score from located edges instead of a rank over every row
-    (crm_rfm_frequency_bin_at_edges, int_rfm_snapshot_frequency_edges): the same bins, without
+    (crm_rfm_frequency_bin_at_edges, int_rfm_frequency_edges_located): the same bins, without
     sorting every customer of every snapshot.
 -#}
 
@@ -58,7 +58,7 @@
     `customer_months` (int_customer_months_accumulated) and `snapshots`
     (int_rfm_snapshots_spined): a customer-month stands for every snapshot after its month up
     to its valid_through_snapshot_date, and a customer is scored once its revenue is > 0.
-    rfm_monthly and int_rfm_snapshot_frequency_edges read the same rows through it.
+    rfm_monthly and int_rfm_frequency_edges_located read the same rows through it.
 -#}
 {% macro crm_rfm_snapshot_customers(customer_months, snapshots) -%}
     {{ customer_months }}
@@ -73,10 +73,12 @@
 {#-
     The block of 4,096 consecutive customer sort keys a key belongs to (0 for keys 0..4095):
     rfm_monthly numbers only the customers of the block that holds a frequency quintile edge
-    (int_rfm_snapshot_frequency_edges). The division by a power of two is exact.
+    (int_rfm_frequency_edges_located). An integer over an integer is a double on DuckDB and
+    Spark, and a division by a power of two is exact in a double; where it is an integer
+    division, it truncates, which is the same floor for the keys (never negative).
 -#}
 {% macro crm_rfm_sort_key_block(customer_sort_key) -%}
-    cast(floor({{ customer_sort_key }} / 4096.0) as {{ dbt.type_bigint() }})
+    cast(floor({{ customer_sort_key }} / 4096) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
 

@@ -9,7 +9,7 @@
     Built from order-level running totals (int_customer_months_accumulated): each customer-month
     row stands for the snapshots after its month up to the customer's next order month.
     The frequency score is rfm's (qcut over the rank with ties broken by customer_sort_key),
-    found without ranking every row: int_rfm_snapshot_frequency_edges says, per snapshot,
+    found without ranking every row: int_rfm_frequency_edges_located says, per snapshot,
     frequency and quintile edge, whether the edge lies below, above or inside that frequency's
     customers, and inside, which block of sort keys holds the last customer not above it; only
     that block's customers are numbered here (edge_block_customers). A customer is above an
@@ -26,7 +26,7 @@ snapshots as (
 ),
 
 frequency_edges as (
-    select * from {{ ref('int_rfm_snapshot_frequency_edges') }}
+    select * from {{ ref('int_rfm_frequency_edges_located') }}
 ),
 
 segment_map as (
@@ -102,6 +102,8 @@ frequency_thresholds as (
     group by frequency_edges.dataset, frequency_edges.snapshot_date, frequency_edges.frequency
 ),
 
+-- recency and monetary edges (crm_rfm_edges also counts scored_customers, which rfm ranks up
+-- to; here the counts come from frequency_edges)
 edges as (
     select
         dataset,

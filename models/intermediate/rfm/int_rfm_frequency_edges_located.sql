@@ -57,11 +57,11 @@ blocks_accumulated as (
         frequency,
         sort_key_block,
         customers_in_block,
-        sum(customers_in_block) over (
+        cast(sum(customers_in_block) over (
             partition by dataset, snapshot_date, frequency
             order by sort_key_block
             rows between unbounded preceding and current row
-        ) - customers_in_block as customers_in_earlier_blocks
+        ) - customers_in_block as {{ dbt.type_bigint() }}) as customers_in_earlier_blocks
     from blocks
 ),
 
@@ -70,7 +70,7 @@ frequencies as (
         dataset,
         snapshot_date,
         frequency,
-        sum(customers_in_block) as customers_at_frequency
+        cast(sum(customers_in_block) as {{ dbt.type_bigint() }}) as customers_at_frequency
     from blocks
     group by dataset, snapshot_date, frequency
 ),
@@ -81,14 +81,14 @@ frequencies_accumulated as (
         snapshot_date,
         frequency,
         customers_at_frequency,
-        coalesce(sum(customers_at_frequency) over (
+        cast(coalesce(sum(customers_at_frequency) over (
             partition by dataset, snapshot_date
             order by frequency
             rows between unbounded preceding and 1 preceding
-        ), 0) as customers_below_frequency,
-        sum(customers_at_frequency) over (
+        ), 0) as {{ dbt.type_bigint() }}) as customers_below_frequency,
+        cast(sum(customers_at_frequency) over (
             partition by dataset, snapshot_date
-        ) as scored_customers
+        ) as {{ dbt.type_bigint() }}) as scored_customers
     from frequencies
 ),
 
