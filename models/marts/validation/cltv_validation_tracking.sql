@@ -24,39 +24,56 @@ dated_datasets as (
     select * from {{ ref('int_datasets_dated') }}
 ),
 
-numbered_days as (
+-- the period's first purchase day, the start of week 1
+period_starts as (
     select
         dataset,
-        customer_id,
-        purchase_date,
-        row_number() over (partition by dataset, customer_id order by purchase_date) as day_number,
-        min(purchase_date) over (partition by dataset) as period_start_date
+        min(purchase_date) as period_start_date
     from purchase_days
+    group by dataset
 ),
 
-repeat_days as (
+dated_purchase_days as (
     select
-        dataset,
-        {{ dbt.datediff('period_start_date', 'purchase_date', 'day') }}
+        purchase_days.dataset,
+        {{ dbt.datediff('period_starts.period_start_date', 'purchase_days.purchase_date', 'day') }}
             as day_of_period
-    from numbered_days
-    where day_number > 1
+    from purchase_days
+    inner join period_starts
+        on purchase_days.dataset = period_starts.dataset
 ),
 
-actual_weekly as (
+purchase_weeks as (
     select
         dataset,
         cast(floor(day_of_period / 7.0) as {{ dbt.type_bigint() }}) + 1 as week,  -- noqa: RF04
-        count(*) as actual_repeat_purchases
-    from repeat_days
+        count(*) as purchase_days
+    from dated_purchase_days
     group by dataset, cast(floor(day_of_period / 7.0) as {{ dbt.type_bigint() }}) + 1
 ),
 
-period_starts as (
-    select distinct
+-- each customer's first purchase day, counted by week from the birth inputs (same start)
+first_purchase_weeks as (
+    select
         dataset,
-        period_start_date
-    from numbered_days
+        cast(floor(birth_offset_days / 7.0) as {{ dbt.type_bigint() }}) + 1 as week,  -- noqa: RF04
+        sum(customers) as first_purchase_days
+    from birth_inputs
+    group by dataset, cast(floor(birth_offset_days / 7.0) as {{ dbt.type_bigint() }}) + 1
+),
+
+-- repeat purchase days = all purchase days - each customer's first: two aggregations instead
+-- of numbering every customer's days (a sort of every purchase day, 44 s at 100 M lines)
+actual_weekly as (
+    select
+        purchase_weeks.dataset,
+        purchase_weeks.week,
+        purchase_weeks.purchase_days
+        - coalesce(first_purchase_weeks.first_purchase_days, 0) as actual_repeat_purchases
+    from purchase_weeks
+    left join first_purchase_weeks
+        on purchase_weeks.dataset = first_purchase_weeks.dataset
+        and purchase_weeks.week = first_purchase_weeks.week
 ),
 
 expected_weekly as (
