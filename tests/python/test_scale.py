@@ -344,6 +344,22 @@ def test_bench_measures_the_whole_process_tree() -> None:
     assert measured.wall_seconds >= 0.6
 
 
+def test_bench_peak_catches_a_spike_between_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = load_bench()
+    # one sample at the start, then none: only the kernel's high-water mark can see the spike
+    monkeypatch.setattr(bench, "SAMPLE_SECONDS", 600.0)
+    spike = "import time; time.sleep(0.3); block = b'x' * (300 * 2**20); del block"
+    parent = (
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spike!r}], check=True)"
+    )
+
+    measured = bench.measure([sys.executable, "-c", parent])
+
+    assert measured.returncode == 0, measured.output
+    # the grandchild held 300 MiB for a moment; its parent waited for it, so wait4 counts it
+    assert measured.peak_rss_bytes >= 300 * 2**20
+
+
 def test_bench_reports_medians_and_ratios(tmp_path: Path) -> None:
     bench = load_bench()
     result = bench.SizeResult(size=1e6, data="x.parquet", lines=1_000_000, customers=63_000)
