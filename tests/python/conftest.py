@@ -96,7 +96,7 @@ def dbt_build(
         "DBT_INDIRECT_SELECTION": "buildable",
     }
     # `make test` runs two test modules at once (pytest-xdist): two builds, each with the
-    # profile's 3GB DuckDB limit (CRM_DUCKDB_MEMORY_LIMIT), well inside the machine's 24 GB
+    # profile's 3GB DuckDB limit unless the caller sets CRM_DUCKDB_MEMORY_LIMIT
     completed = subprocess.run(
         args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
