@@ -24,8 +24,25 @@ COUNT_COLUMNS = [
 ]
 
 
+SCORED_COLUMNS = [
+    "dataset",
+    "model",
+    "frequency",
+    "recency_days",
+    "customer_age_days",
+    "duration_holdout_days",
+    "holdout_purchases",
+    "customers",
+    "holdout_probability",
+    "holdout_log_probability",
+]
+
+
 def model(dbt, session):
     dbt.config(materialized="table")
     counts = to_pandas(dbt.ref("int_validation_holdout_counts_counted"))[COUNT_COLUMNS]
     fits = to_pandas(dbt.ref("int_validation_models_fitted"))
-    return holdout_log_probabilities(counts, fits, baseline_rate="calibration_rate")
+    scored = holdout_log_probabilities(counts, fits, baseline_rate="calibration_rate")
+    # the documented columns: the model-unit copies of the days and the rate are inputs only,
+    # and leaving them out stores 4 of 14 columns less (6.6 M rows at 100 M lines)
+    return scored[SCORED_COLUMNS]
