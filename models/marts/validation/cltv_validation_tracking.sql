@@ -43,23 +43,38 @@ dated_purchase_days as (
         on purchase_days.dataset = period_starts.dataset
 ),
 
+purchase_day_weeks as (
+    select
+        dataset,
+        cast(floor(day_of_period / 7.0) as {{ dbt.type_bigint() }}) + 1 as week  -- noqa: RF04
+    from dated_purchase_days
+),
+
 purchase_weeks as (
     select
         dataset,
-        cast(floor(day_of_period / 7.0) as {{ dbt.type_bigint() }}) + 1 as week,  -- noqa: RF04
+        week,  -- noqa: RF04
         count(*) as purchase_days
-    from dated_purchase_days
-    group by dataset, cast(floor(day_of_period / 7.0) as {{ dbt.type_bigint() }}) + 1
+    from purchase_day_weeks
+    group by dataset, week
 ),
 
--- each customer's first purchase day, counted by week from the birth inputs (same start)
-first_purchase_weeks as (
+-- each customer's first purchase day, by week, from the birth inputs (same period start)
+birth_weeks as (
     select
         dataset,
         cast(floor(birth_offset_days / 7.0) as {{ dbt.type_bigint() }}) + 1 as week,  -- noqa: RF04
-        sum(customers) as first_purchase_days
+        customers
     from birth_inputs
-    group by dataset, cast(floor(birth_offset_days / 7.0) as {{ dbt.type_bigint() }}) + 1
+),
+
+first_purchase_weeks as (
+    select
+        dataset,
+        week,  -- noqa: RF04
+        sum(customers) as first_purchase_days
+    from birth_weeks
+    group by dataset, week
 ),
 
 -- repeat purchase days = all purchase days - each customer's first: two aggregations instead
