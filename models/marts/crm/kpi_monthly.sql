@@ -5,7 +5,7 @@
 with
 
 customer_months as (
-    select * from {{ ref('int_customer_months_joined') }}
+    select * from {{ ref('int_customer_months_accumulated') }}
 ),
 
 months as (

@@ -1,14 +1,19 @@
 {#-
     One row per transactions dataset, customer and calendar month in which the customer ordered
-    before the dataset's last RFM snapshot, with the month's orders and revenue and the
-    customer's running totals through the month: everything rfm_monthly needs, at order level,
-    in one pass. The running totals are the customer's RFM inputs at every snapshot after this
-    month up to and including `valid_through_snapshot_date` (the month of the next order, or
-    the last snapshot), so rfm_monthly expands them to snapshots with one range join.
+    before the analysis date, with the month's orders and revenue and the customer's running
+    totals through the month: everything rfm_monthly needs, and the customer-months of
+    kpi_monthly and cohort_retention, at order level, in one pass over the orders.
+    The running totals are the customer's RFM inputs at every snapshot after this month up to
+    and including `valid_through_snapshot_date` (the month of the next order, or the dataset's
+    last snapshot, the first of the analysis date's month), so rfm_monthly expands them to
+    snapshots with one range join. The analysis date's own month (orders from its first day to
+    the analysis date) is after every snapshot, so no snapshot reads its row.
     An order belongs to the month of its first line and counts as a whole; its last line is
     the last order timestamp (recency), as in rfm, capped at the end of the month: rfm as of a
     month start sees only the lines before midnight of an invoice that runs past it (no real
     invoice does; with such an invoice the snapshot's monetary would differ from rfm's).
+    acquisition_month is the month of the customer's first line (int_customers_aggregated),
+    the month cohort_retention sizes its cohorts by.
 -#}
 with
 
@@ -20,30 +25,22 @@ customers as (
     select * from {{ ref('int_customers_aggregated') }}
 ),
 
-snapshots as (
-    select * from {{ ref('int_rfm_snapshots_spined') }}
+dated_datasets as (
+    select * from {{ ref('int_datasets_dated') }}
 ),
 
-last_snapshots as (
-    select
-        dataset,
-        max(snapshot_date) as last_snapshot_date
-    from snapshots
-    group by dataset
-),
-
-orders_before_last_snapshot as (
+orders_in_scope as (
     select
         orders.dataset,
         orders.customer_id,
         orders.revenue,
         orders.last_line_at,
-        last_snapshots.last_snapshot_date,
+        cast({{ dbt.date_trunc('month', 'dated_datasets.analysis_date') }} as date) as last_snapshot_date,
         cast({{ dbt.date_trunc('month', 'orders.ordered_at') }} as date) as activity_month
     from orders
-    inner join last_snapshots
-        on orders.dataset = last_snapshots.dataset
-    where orders.ordered_at < last_snapshots.last_snapshot_date
+    inner join dated_datasets
+        on orders.dataset = dated_datasets.dataset
+    where orders.ordered_at < dated_datasets.analysis_date
 ),
 
 customer_months as (
@@ -60,7 +57,7 @@ customer_months as (
             max(last_line_at),
             cast({{ dbt.dateadd('month', 1, 'activity_month') }} as {{ dbt.type_timestamp() }})
         ) as last_order_at
-    from orders_before_last_snapshot
+    from orders_in_scope
     group by dataset, customer_id, activity_month, last_snapshot_date
 ),
 
@@ -81,6 +78,8 @@ accumulated as (
             partition by dataset, customer_id order by activity_month
             rows between unbounded preceding and current row
         ') }} as cumulative_revenue,
+        -- the analysis date's month has no later order month: its row is valid through the
+        -- last snapshot, which is its own month, i.e. through no snapshot
         coalesce(
             lead(activity_month) over (partition by dataset, customer_id order by activity_month),
             last_snapshot_date
@@ -100,6 +99,7 @@ final as (
         accumulated.cumulative_orders,
         accumulated.cumulative_revenue,
         accumulated.valid_through_snapshot_date,
+        cast({{ dbt.date_trunc('month', 'customers.first_order_at') }} as date) as acquisition_month,
         customers.customer_sort_key
     from accumulated
     inner join customers
