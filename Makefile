@@ -142,4 +142,4 @@ lock:
 	  /tmp/crm-lock-venv/bin/pip freeze ) > requirements.txt
 
 clean:
-	rm -rf $(VENV) target dbt_packages logs crm.duckdb crm.duckdb.wal published reports
+	rm -rf $(VENV) target dbt_packages logs crm.duckdb crm.duckdb.wal crm.duckdb.*.parquet crm.duckdb.tmp published reports

@@ -1,10 +1,14 @@
 {#-
     materialized='parquet_table': a table stored as a Parquet file beside the database, read
-    through a view of the model's name. For the one line-level table: DuckDB writes 100 million
-    lines to Parquet (zstd) in about 60 % of the CPU time it needs to compress them into its own
-    format (the dictionary analysis of every text column dominates), and downstream models scan
+    through a view of the model's name. For the tables of tens of millions of rows: DuckDB
+    writes them to Parquet (zstd) in about half the CPU time it needs to compress them into its
+    own format (the dictionary analysis of every text column dominates: 78 M rows of
+    rfm_monthly, 49 s of CPU into a table, 25 s into Parquet), and downstream models scan
     either equally fast. The file is <database file>.<model name>.parquet (the database's
     absolute path, so the view works from any directory); it is replaced on every build.
+    An enforced contract is checked as the table materialization checks it (column names and
+    types of the query against the YAML, columns written in the YAML's order); a Parquet file
+    has no constraints to enforce, so a model that declares one is refused.
 
     Spark builds its own table, a Parquet table already; other adapters an ordinary table.
 -#}
@@ -20,8 +24,20 @@
         {{ adapter.drop_relation(existing_relation) }}
     {%- endif -%}
 
+    {%- set select_sql = sql -%}
+    {%- if config.get('contract').enforced -%}
+        {%- if enforced_constraint_types() -%}
+            {{ exceptions.raise_compiler_error(
+                "model " ~ this.identifier ~ " (materialized='parquet_table') declares constraints "
+                ~ enforced_constraint_types() | join(', ') ~ ": a Parquet file cannot enforce them; "
+                ~ "materialize it as a table or drop the constraints") }}
+        {%- endif -%}
+        {{ get_assert_columns_equivalent(sql) }}
+        {%- set select_sql = get_select_subquery(sql) -%}
+    {%- endif %}
+
     {% call statement('main') -%}
-        copy ({{ sql }}) to {{ crm_sql_string(location) }} (format parquet, compression zstd);
+        copy ({{ select_sql }}) to {{ crm_sql_string(location) }} (format parquet, compression zstd);
         create or replace view {{ target_relation }} as
             select * from read_parquet({{ crm_sql_string(location) }});
     {%- endcall %}
