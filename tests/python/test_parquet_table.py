@@ -104,7 +104,9 @@ def test_a_contracted_parquet_table_is_written_in_the_contract_order(tmp_path: P
             (2, "a"),
         ]
     with duckdb.connect() as memory:
-        columns = memory.execute("describe select * from read_parquet(?)", [str(parquet)]).fetchall()
+        columns = memory.execute(
+            "describe select * from read_parquet(?)", [str(parquet)]
+        ).fetchall()
     assert [row[0] for row in columns] == ["amount", "label"]
 
 
