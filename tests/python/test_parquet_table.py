@@ -1,8 +1,9 @@
 """The `parquet_table` materialization (macros/cross_db/parquet_table.sql) on a tiny dbt project.
 
-The project's large tables (the line table, rfm_monthly) are Parquet files beside the database,
-read through a view. A public mart among them must keep its contract: the build fails when the
-query's columns do not match the YAML, the file holds the columns in the YAML's order, and a
+The project's largest tables (the line table, rfm_monthly, int_orders_aggregated,
+int_customer_purchase_days) are Parquet files beside the database, read through a view. A public
+mart among them must keep its contract: the build fails when the query's columns, or the view's
+once written, do not match the YAML; the file holds the columns in the YAML's order; and a
 declared constraint, which Parquet cannot enforce, is refused rather than ignored.
 """
 
@@ -55,7 +56,9 @@ models:
 """
 
 
-def make_project(folder: Path, amount_type: str = "bigint", constraints: str = "") -> Path:
+def make_project(
+    folder: Path, amount_type: str = "bigint", constraints: str = "", model_sql: str = MODEL_SQL
+) -> Path:
     """A dbt project with the real project's macros and one contracted parquet_table model."""
     project = folder / "project"
     (project / "models").mkdir(parents=True)
@@ -64,7 +67,7 @@ def make_project(folder: Path, amount_type: str = "bigint", constraints: str = "
     (project / "profiles.yml").write_text(
         PROFILES_YML.format(database=folder / "check.duckdb"), encoding="utf-8"
     )
-    (project / "models" / "contracted.sql").write_text(MODEL_SQL, encoding="utf-8")
+    (project / "models" / "contracted.sql").write_text(model_sql, encoding="utf-8")
     (project / "models" / "_models.yml").write_text(
         MODEL_YML.format(amount_type=amount_type, amount_constraints=constraints), encoding="utf-8"
     )
@@ -126,3 +129,13 @@ def test_a_parquet_table_refuses_a_constraint_it_cannot_enforce(tmp_path: Path) 
     assert completed.returncode == 1, output
     assert "declares constraints not_null: a Parquet file cannot enforce them" in output
     assert not (tmp_path / "check.duckdb.contracted.parquet").exists()
+
+
+def test_a_type_that_parquet_does_not_keep_fails_the_contract_on_the_view(tmp_path: Path) -> None:
+    # the query's HUGEINT matches the contract, but DuckDB writes it to Parquet as a double
+    model_sql = "select 'a' as label, cast(amount as hugeint) as amount from range(3) t(amount)\n"
+    completed = run(make_project(tmp_path, amount_type="hugeint", model_sql=model_sql))
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert "This model has an enforced contract that failed" in output
+    assert "data type mismatch" in output
