@@ -5,8 +5,9 @@
     The rows the macros read have the columns recency, frequency, monetary and
     customer_sort_key; the group is a dataset (rfm) or a dataset and snapshot (rfm_monthly).
     rfm_monthly takes the frequency score from located edges instead of a rank over every row
-    (crm_rfm_frequency_bin_at_edges, int_rfm_frequency_edges_located): the same bins, without
-    sorting every customer of every snapshot.
+    (crm_rfm_frequency_bin_at_edges, int_rfm_frequency_edges_located,
+    int_rfm_score_edges_pivoted): the same bins, without sorting every customer of every
+    snapshot.
 -#}
 
 {#-
@@ -58,7 +59,8 @@
     `customer_months` (int_customer_months_accumulated) and `snapshots`
     (int_rfm_snapshots_spined): a customer-month stands for every snapshot after its month up
     to its valid_through_snapshot_date, and a customer is scored once its revenue is > 0.
-    rfm_monthly and int_rfm_frequency_edges_located read the same rows through it.
+    rfm_monthly, int_rfm_frequency_edges_located and int_rfm_score_edges_pivoted read the
+    same rows through it.
 -#}
 {% macro crm_rfm_snapshot_customers(customer_months, snapshots) -%}
     {{ customer_months }}
@@ -72,8 +74,8 @@
 
 {#-
     The block of 4,096 consecutive customer sort keys a key belongs to (0 for keys 0..4095):
-    rfm_monthly numbers only the customers of the block that holds a frequency quintile edge
-    (int_rfm_frequency_edges_located). An integer over an integer is a double on DuckDB and
+    int_rfm_score_edges_pivoted numbers only the customers of the block that holds a frequency
+    quintile edge (int_rfm_frequency_edges_located). An integer over an integer is a double on DuckDB and
     Spark, and a division by a power of two is exact in a double; where it is an integer
     division, it truncates, which is the same floor for the keys (never negative).
 -#}

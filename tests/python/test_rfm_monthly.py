@@ -6,6 +6,9 @@ Three kinds of check, none of which compares the marts with themselves:
   built in the same run with that day as `analysis_date` (on the embedded sample and on Online
   Retail II);
 - keeping only the last snapshots (`rfm_history_months`) changes nothing in those snapshots;
+- every row's previous_segment and previous_month_revenue (what rfm_segment_transitions counts)
+  equal the same customer's row at the previous snapshot and its orders of the month between,
+  joined in SQL from the built tables (on the embedded sample and on Online Retail II);
 - on Online Retail II, one mid-period snapshot (2010-06-01) and the transitions from it to the
   next (2010-07-01) equal an independent pandas computation that follows the course's RFM code
   (qcut quintiles, rank(method="first"), the regex segment map) on the lines before each date.
@@ -153,7 +156,102 @@ def test_keeping_the_last_months_changes_none_of_them(
             f"select * from {mart} where {date_column} in ({kept_dates}) order by all",
         )
         assert len(kept) > 0
+        if mart == "rfm_monthly":
+            # the first snapshot kept has no previous one: its previous_segment is null
+            first = kept["snapshot_date"].astype(str) == "2011-10-01"
+            assert kept.loc[first, "previous_segment"].isna().all()
+            assert full.loc[first, "previous_segment"].notna().all()
+            kept, full = (
+                frame.assign(previous_segment=frame["previous_segment"].where(~first))
+                for frame in (kept, full)
+            )
         pd.testing.assert_frame_equal(kept, full)
+
+
+# Every row's previous_segment and previous_month_revenue, against what they stand for: the
+# same customer's row at the previous snapshot (or, unscored there, its first order's date) and
+# its orders of the month before the snapshot, read from the orders. Counts the rows that
+# differ, and the rows of each kind.
+PREVIOUS_SNAPSHOT_CHECK = """
+with
+
+snapshots as (
+    select
+        dataset,
+        snapshot_date,
+        lag(snapshot_date) over (partition by dataset order by snapshot_date) as previous_date
+    from (select distinct dataset, snapshot_date from rfm_monthly)
+),
+
+orders as (
+    select * from int_orders_aggregated where ordered_at < timestamp '{analysis_date}'
+),
+
+first_orders as (
+    select dataset, customer_id, min(ordered_at) as first_order_at
+    from orders
+    group by dataset, customer_id
+),
+
+month_revenue as (
+    select dataset, customer_id, date_trunc('month', ordered_at) as month, sum(revenue) as revenue
+    from orders
+    group by all
+),
+
+compared as (
+    select
+        current.previous_segment,
+        current.previous_month_revenue,
+        case
+            when snapshots.previous_date is null then null
+            when previous.segment is not null then previous.segment
+            when first_orders.first_order_at < snapshots.previous_date then 'not_yet_scored'
+            else 'not_yet_customer'
+        end as expected_segment,
+        coalesce(month_revenue.revenue, 0) as expected_revenue
+    from rfm_monthly as current
+    inner join snapshots
+        on current.dataset = snapshots.dataset and current.snapshot_date = snapshots.snapshot_date
+    left join rfm_monthly as previous
+        on current.dataset = previous.dataset
+        and current.customer_id = previous.customer_id
+        and previous.snapshot_date = snapshots.previous_date
+    left join first_orders
+        on current.dataset = first_orders.dataset and current.customer_id = first_orders.customer_id
+    left join month_revenue
+        on current.dataset = month_revenue.dataset
+        and current.customer_id = month_revenue.customer_id
+        and month_revenue.month = current.snapshot_date - interval 1 month
+)
+
+select
+    count(*) filter (where previous_segment is distinct from expected_segment),
+    count(*) filter (
+        where abs(previous_month_revenue - expected_revenue)
+            > 1e-9 * greatest(abs(expected_revenue), 1)
+    ),
+    count(*) filter (where expected_segment is null),
+    count(*) filter (where expected_segment = 'not_yet_customer'),
+    count(*) filter (where expected_segment not like 'not_yet_%'),
+    count(*) filter (where expected_revenue > 0)
+from compared
+"""
+
+
+def assert_previous_snapshots_are_the_previous_rows(result: DbtResult) -> None:
+    """Every rfm_monthly row's previous_segment and previous_month_revenue are what they say."""
+    check = PREVIOUS_SNAPSHOT_CHECK.format(analysis_date=ANALYSIS_DATE)
+    ((segments_off, revenues_off, first, new, scored, with_revenue),) = result.query(check)
+    print(f"{first} first-snapshot rows, {new} new, {scored} scored before, {with_revenue} spent")
+    assert (segments_off, revenues_off) == (0, 0)
+    assert min(first, new, scored, with_revenue) > 0
+
+
+def test_previous_segments_are_the_previous_snapshots_on_the_sample(
+    sample_build: DbtResult,
+) -> None:
+    assert_previous_snapshots_are_the_previous_rows(sample_build)
 
 
 @pytest.mark.parametrize("value", [0, 2.5, "all"])
@@ -256,6 +354,13 @@ def retail_build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
 @pytest.mark.shared_data
 def test_the_analysis_months_snapshot_equals_rfm_on_online_retail(retail_build: DbtResult) -> None:
     assert assert_last_snapshot_equals_rfm(retail_build, "online_retail") > 5000
+
+
+@pytest.mark.shared_data
+def test_previous_segments_are_the_previous_snapshots_on_online_retail(
+    retail_build: DbtResult,
+) -> None:
+    assert_previous_snapshots_are_the_previous_rows(retail_build)
 
 
 @pytest.mark.shared_data

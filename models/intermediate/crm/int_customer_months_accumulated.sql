@@ -14,6 +14,10 @@
     invoice does; with such an invoice the snapshot's monetary would differ from rfm's).
     acquisition_month is the month of the customer's first line (int_customers_aggregated),
     the month cohort_retention sizes its cohorts by.
+    previous_last_order_at and has_revenue_before_month describe the customer at the snapshot
+    on this month's first day (the previous customer-month's last order, null before the first;
+    whether revenue was > 0 then): rfm_monthly scores a customer's previous snapshot from them
+    where this month begins.
 -#}
 with
 
@@ -69,6 +73,14 @@ accumulated as (
         orders,
         revenue,
         last_order_at,
+        lag(last_order_at) over (
+            partition by dataset, customer_id order by activity_month
+        ) as previous_last_order_at,
+        -- scored at the snapshot on this month's first day (an exact test: no sum involved)
+        coalesce(max(revenue) over (
+            partition by dataset, customer_id order by activity_month
+            rows between unbounded preceding and 1 preceding
+        ) > 0, false) as has_revenue_before_month,
         min(activity_month) over (partition by dataset, customer_id) as first_order_month,
         cast(sum(orders) over (
             partition by dataset, customer_id order by activity_month
@@ -98,6 +110,8 @@ final as (
         accumulated.last_order_at,
         accumulated.cumulative_orders,
         accumulated.cumulative_revenue,
+        accumulated.previous_last_order_at,
+        accumulated.has_revenue_before_month,
         accumulated.valid_through_snapshot_date,
         cast({{ dbt.date_trunc('month', 'customers.first_order_at') }} as date) as acquisition_month,
         customers.customer_sort_key

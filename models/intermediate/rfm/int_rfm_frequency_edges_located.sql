@@ -13,7 +13,8 @@
     customers_at_frequency) does rfm_monthly need a position, and only the position of one
     customer: the last one not above the edge. Counting the customers per block of 4,096
     consecutive sort keys (crm_rfm_sort_key_block) finds the block that holds that customer
-    and its position there, so rfm_monthly numbers the customers of that one block only.
+    and its position there, so int_rfm_score_edges_pivoted numbers the customers of that one
+    block only.
 
     Why: a row_number over every customer of every snapshot sorts the whole of rfm_monthly
     (78 M rows at 100 M invoice lines, and the largest cost of the build); these counts are one
