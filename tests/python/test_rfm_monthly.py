@@ -254,6 +254,43 @@ def test_previous_segments_are_the_previous_snapshots_on_the_sample(
     assert_previous_snapshots_are_the_previous_rows(sample_build)
 
 
+def test_the_key_test_finds_repeated_and_null_keys(sample_build: DbtResult) -> None:
+    """The generic test primary_key, as compiled for rfm_monthly, on doctored copies of it."""
+    compiled_dir = sample_build.database.parent / "target" / "compiled"
+    [compiled] = compiled_dir.rglob("primary_key_rfm_monthly_*.sql")
+    relation = '"crm"."main"."rfm_monthly"'
+    test_sql = compiled.read_text()
+    assert relation in test_sql
+    keys = "dataset, snapshot_date, customer_id"
+    with duckdb.connect(str(sample_build.database)) as connection:
+        connection.execute(f"create temporary table doctored as select {keys} from rfm_monthly")
+
+        def failures() -> list[tuple]:
+            return connection.sql(
+                test_sql.replace(relation, "doctored") + " order by all"
+            ).fetchall()
+
+        assert failures() == []
+        [(first_key, first_snapshot, first_customer)] = connection.sql(
+            f"select {keys} from doctored order by all limit 1"
+        ).fetchall()
+        connection.execute(f"insert into doctored select {keys} from doctored order by all limit 1")
+        assert failures() == [(first_key, first_snapshot, first_customer, 2)]
+        connection.execute("delete from doctored")
+        connection.execute(f"insert into doctored select {keys} from rfm_monthly")
+        connection.execute(
+            "update doctored set customer_id = null where customer_id = ("
+            "select max(customer_id) from doctored)"
+        )
+        null_rows = connection.sql("select count(*) from doctored where customer_id is null")
+        [(nulls,)] = null_rows.fetchall()
+        assert nulls >= 1
+        # a null key part is reported whether it occurs once or (with one snapshot) repeats
+        reported = failures()
+        assert [row[2] for row in reported] == [None] * len(reported)
+        assert sum(row[3] for row in reported) == nulls
+
+
 @pytest.mark.parametrize("value", [0, 2.5, "all"])
 def test_a_bad_history_length_is_refused_at_parse_time(run_dbt: DbtRunner, value: object) -> None:
     result = run_dbt(vars={"rfm_history_months": value}, command="parse")
