@@ -76,7 +76,8 @@ accumulated as (
         lag(last_order_at) over (
             partition by dataset, customer_id order by activity_month
         ) as previous_last_order_at,
-        -- scored at the snapshot on this month's first day (an exact test: no sum involved)
+        -- scored at the snapshot on this month's first day (an exact test: no sum involved;
+        -- the same as a running revenue > 0 because clean lines never have negative revenue)
         coalesce(max(revenue) over (
             partition by dataset, customer_id order by activity_month
             rows between unbounded preceding and 1 preceding

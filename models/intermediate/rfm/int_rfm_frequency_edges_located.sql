@@ -10,7 +10,7 @@
     its position among the customers of its own frequency in sort-key order, so within one
     frequency the first customers_not_above_edge customers are not above edge k and the rest
     are. Only when that splits the frequency (0 < customers_not_above_edge <
-    customers_at_frequency) does rfm_monthly need a position, and only the position of one
+    customers_at_frequency) is a position needed, and only the position of one
     customer: the last one not above the edge. Counting the customers per block of 4,096
     consecutive sort keys (crm_rfm_sort_key_block) finds the block that holds that customer
     and its position there, so int_rfm_score_edges_pivoted numbers the customers of that one

@@ -54,12 +54,15 @@ rfm_values as (
         -- the orders of the month before the snapshot are this customer-month's when it is
         -- that month (the first snapshot this row stands for)
         case
-            when {{ dbt.dateadd('month', 1, 'customer_months.activity_month') }} = snapshots.snapshot_date
+            when cast({{ dbt.dateadd('month', 1, 'customer_months.activity_month') }} as date)
+                = snapshots.snapshot_date
                 then customer_months.revenue
             else 0
         end as previous_month_revenue,
         -- the same customer at the previous snapshot: still this customer-month when its
-        -- month is before that snapshot's, else the customer-month before it, if any
+        -- month is before that snapshot's, else the customer-month before it, if any (this
+        -- relies on snapshots one month apart, int_rfm_snapshots_spined: a customer-month
+        -- not before the previous snapshot then starts exactly on it)
         case
             when snapshots.previous_snapshot_date is null then null
             when customer_months.activity_month < snapshots.previous_snapshot_date then 'scored'
