@@ -7,7 +7,11 @@
     the latest *line*, a minute later for an invoice whose lines span two minutes (4 customers
     on the 2010-2011 sheet); the recency in whole days is the same unless an invoice spans
     midnight.
-    Revenue is a compensated sum of the line revenues (crm_sum_precise).
+    Revenue is a compensated sum (crm_sum_precise) of the customer's invoice revenues, each the
+    compensated sum of its lines: the same to the last bit or two as one sum over the lines.
+    The lines are summed per invoice first and the invoices counted, not counted with
+    count(distinct invoice_id): at 100 M lines DuckDB's distinct aggregate holds up the other
+    aggregates of the same pass, and two plain aggregations take 39 s of CPU against 64 s.
     Customer summaries (FLO): the summary itself; orders and value are online + offline, and
     the first and last order are dates (midnight).
     `customer_sort_key` orders customers the way the course's pandas code meets them, for ties:
@@ -52,20 +56,33 @@ last_orders as (
     group by orders.dataset, orders.customer_id
 ),
 
--- straight from the lines, as the course's groupby on the invoice lines
+-- straight from the lines, as the course's groupby on the invoice lines: each customer's
+-- invoices, then the customer
+customer_invoices as (
+    select
+        dataset,
+        customer_id,
+        invoice_id,
+        min(ordered_at) as first_line_at,
+        sum(quantity) as units,
+        {{ crm_sum_precise('line_revenue') }} as revenue
+    from lines_in_scope
+    group by dataset, customer_id, invoice_id
+),
+
 line_customers as (
     select
         dataset,
         customer_id,
-        min(ordered_at) as first_order_at,
-        count(distinct invoice_id) as orders,
-        sum(quantity) as units,
-        {{ crm_sum_precise('line_revenue') }} as revenue,
+        min(first_line_at) as first_order_at,
+        count(*) as orders,
+        sum(units) as units,
+        {{ crm_sum_precise('revenue') }} as revenue,
         row_number() over (
             partition by dataset
             order by {{ dbt.safe_cast('customer_id', dbt.type_bigint()) }}, customer_id
         ) as customer_sort_key
-    from lines_in_scope
+    from customer_invoices
     group by dataset, customer_id
 ),
 
