@@ -14,6 +14,9 @@
     invoice does; with such an invoice the snapshot's monetary would differ from rfm's).
     acquisition_month is the month of the customer's first line (int_customers_aggregated),
     the month cohort_retention sizes its cohorts by.
+    previous_activity_month is the customer's month with orders before this one: kpi_monthly
+    counts a customer as retained where it is the calendar month before, without joining the
+    customer-months to themselves.
     previous_last_order_at and has_revenue_before_month describe the customer at the snapshot
     on this month's first day (the previous customer-month's last order, null before the first;
     whether revenue was > 0 then): rfm_monthly scores a customer's previous snapshot from them
@@ -73,6 +76,9 @@ accumulated as (
         orders,
         revenue,
         last_order_at,
+        lag(activity_month) over (
+            partition by dataset, customer_id order by activity_month
+        ) as previous_activity_month,
         lag(last_order_at) over (
             partition by dataset, customer_id order by activity_month
         ) as previous_last_order_at,
@@ -111,6 +117,7 @@ final as (
         accumulated.last_order_at,
         accumulated.cumulative_orders,
         accumulated.cumulative_revenue,
+        accumulated.previous_activity_month,
         accumulated.previous_last_order_at,
         accumulated.has_revenue_before_month,
         accumulated.valid_through_snapshot_date,

@@ -27,23 +27,18 @@ activity as (
         count(*) as active_customers,
         sum(case when activity_month = acquisition_month then 1 else 0 end) as new_customers,
         sum(orders) as orders,
-        sum(revenue) as revenue
+        sum(revenue) as revenue,
+        -- retained: the customer's previous month with orders is the calendar month before
+        sum(
+            case
+                when previous_activity_month
+                    = cast({{ dbt.dateadd('month', -1, 'activity_month') }} as date)
+                    then 1
+                else 0
+            end
+        ) as retained_customers
     from customer_months
     group by dataset, activity_month
-),
-
-retained as (
-    select
-        this_month.dataset,
-        this_month.activity_month,
-        count(*) as retained_customers
-    from customer_months as this_month
-    inner join customer_months as last_month
-        on this_month.dataset = last_month.dataset
-        and this_month.customer_id = last_month.customer_id
-        and last_month.activity_month
-        = cast({{ dbt.dateadd('month', -1, 'this_month.activity_month') }} as date)
-    group by this_month.dataset, this_month.activity_month
 ),
 
 -- each customer's second order (by time, then invoice id), to see whether a new customer came
@@ -112,7 +107,7 @@ filled as (
         months.calendar_month,
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.new_customers, 0) as new_customers,
-        coalesce(retained.retained_customers, 0) as retained_customers,
+        coalesce(activity.retained_customers, 0) as retained_customers,
         coalesce(activity.orders, 0) as orders,
         coalesce(activity.revenue, 0) as revenue,
         conversions.converted_customers,
@@ -124,9 +119,6 @@ filled as (
     left join activity
         on months.dataset = activity.dataset
         and months.calendar_month = activity.activity_month
-    left join retained
-        on months.dataset = retained.dataset
-        and months.calendar_month = retained.activity_month
     left join conversions
         on months.dataset = conversions.dataset
         and months.calendar_month = conversions.acquisition_month
