@@ -319,8 +319,13 @@ def score_profiles(
     horizon_values = {name: float(value) for name, value in horizons.items()}
     scores = {name: np.full(len(profiles), np.nan) for name in [*added, *interval_columns]}
     dataset_column = profiles["dataset"].to_numpy()
+    frequency_column = as_float_array(profiles["frequency"])
+    age_column = as_float_array(profiles["customer_age"])
     for dataset in _datasets(profiles):
         rows = np.flatnonzero(dataset_column == dataset)
+        # equal (frequency, customer_age) side by side: their hypergeometric terms are then
+        # computed once (numerics.log_hyp2f1); the scores go back to the rows' own positions
+        rows = rows[np.lexsort((age_column[rows], frequency_column[rows]))]
         part = profiles.iloc[rows]
         model = _transaction_model_of(parameters, dataset)
         transactions = registry.transaction_model(model)

@@ -143,6 +143,10 @@ def test_fit_models_and_score_profiles(two_datasets: pd.DataFrame) -> None:
     )
     one_time = cdnow_scores[cdnow_scores["frequency"] == 0]
     assert (one_time["probability_alive"] == 1).all()
+    # profiles are scored sorted (equal hypergeometric terms side by side): any input order
+    # gives every row the same values, to the bit, at its own position
+    shuffled = profiles.sample(frac=1.0, random_state=3)
+    pd.testing.assert_frame_equal(score(shuffled, parameters), scores.loc[shuffled.index])
 
 
 def test_score_profiles_handles_customers_first_seen_on_the_analysis_date(
