@@ -14,8 +14,6 @@
     aggregates of the same pass, and two plain aggregations take 39 s of CPU against 64 s.
     Customer summaries (FLO): the summary itself; orders and value are online + offline, and
     the first and last order are dates (midnight).
-    latest_country, the customers mart's country, comes from the same pass over the orders as
-    last_order_at (a second grouping of the 21 M orders at 100 M lines cost 11.5 s of CPU).
     `customer_sort_key` orders customers the way the course's pandas code meets them, for ties:
     numeric customer id for transactions (pandas groupby on a float id), file order for FLO.
 -#}
@@ -45,21 +43,16 @@ lines_in_scope as (
     where invoice_lines.ordered_at < dated_datasets.analysis_date
 ),
 
--- per customer, from the orders (time = the invoice's first line): the latest order time
--- before the analysis date, and the country of the latest order of all (the latest time, then
--- the highest invoice id), which the customers mart shows; one pass over the orders for both
-order_facts as (
+-- the latest order time per customer, from the orders (time = the invoice's first line)
+last_orders as (
     select
         orders.dataset,
         orders.customer_id,
-        max(
-            case when orders.ordered_at < dated_datasets.analysis_date then orders.ordered_at end
-        ) as last_order_at,
-        {{ crm_value_at_max('orders.country', ['orders.ordered_at', 'orders.invoice_id']) }}
-            as latest_country
+        max(orders.ordered_at) as last_order_at
     from orders
     inner join dated_datasets
         on orders.dataset = dated_datasets.dataset
+    where orders.ordered_at < dated_datasets.analysis_date
     group by orders.dataset, orders.customer_id
 ),
 
@@ -98,17 +91,15 @@ transaction_customers as (
         line_customers.dataset,
         line_customers.customer_id,
         line_customers.first_order_at,
-        order_facts.last_order_at,
+        last_orders.last_order_at,
         line_customers.orders,
         line_customers.units,
         line_customers.revenue,
-        line_customers.customer_sort_key,
-        order_facts.latest_country
+        line_customers.customer_sort_key
     from line_customers
-    inner join order_facts
-        on line_customers.dataset = order_facts.dataset
-        and line_customers.customer_id = order_facts.customer_id
-    where order_facts.last_order_at is not null
+    inner join last_orders
+        on line_customers.dataset = last_orders.dataset
+        and line_customers.customer_id = last_orders.customer_id
 ),
 
 summary_customers as (
@@ -120,8 +111,7 @@ summary_customers as (
         total_orders as orders,
         cast(null as {{ dbt.type_bigint() }}) as units,
         total_value as revenue,
-        source_row_number as customer_sort_key,
-        cast(null as {{ dbt.type_string() }}) as latest_country
+        source_row_number as customer_sort_key
     from customer_summaries
 ),
 
@@ -134,8 +124,7 @@ unioned as (
         orders,
         units,
         revenue,
-        customer_sort_key,
-        latest_country
+        customer_sort_key
     from transaction_customers
     union all
     select
@@ -146,8 +135,7 @@ unioned as (
         orders,
         units,
         revenue,
-        customer_sort_key,
-        latest_country
+        customer_sort_key
     from summary_customers
 ),
 
@@ -162,8 +150,7 @@ final as (
         unioned.orders,
         unioned.units,
         unioned.revenue,
-        unioned.customer_sort_key,
-        unioned.latest_country
+        unioned.customer_sort_key
     from unioned
     inner join dated_datasets
         on unioned.dataset = dated_datasets.dataset

@@ -4,8 +4,22 @@ customers as (
     select * from {{ ref('int_customers_aggregated') }}
 ),
 
+orders as (
+    select * from {{ ref('int_orders_aggregated') }}
+),
+
 customer_summaries as (
     select * from {{ ref('int_customer_summaries_cleaned') }}
+),
+
+-- the country of each customer's latest order (latest timestamp, then highest invoice id)
+latest_countries as (
+    select
+        dataset,
+        customer_id,
+        {{ crm_value_at_max('country', ['ordered_at', 'invoice_id']) }} as country
+    from orders
+    group by dataset, customer_id
 ),
 
 interests as (
@@ -37,7 +51,7 @@ final as (
         cast(customers.revenue as {{ dbt.type_float() }}) as revenue,
         customers.revenue > 0 as is_rfm_scored,
         case when customers.revenue > 0 then null else 'zero_revenue' end as rfm_exclusion_reason,
-        customers.latest_country as country,
+        latest_countries.country,
         interests.order_channel,
         interests.last_order_channel,
         interests.category_tokens like '%,KADIN,%' as is_interested_in_kadin,
@@ -47,6 +61,9 @@ final as (
         interests.category_tokens like '%,AKTIFCOCUK,%' as is_interested_in_aktifcocuk,
         interests.interested_in_categories
     from customers
+    left join latest_countries
+        on customers.dataset = latest_countries.dataset
+        and customers.customer_id = latest_countries.customer_id
     left join interests
         on customers.dataset = interests.dataset
         and customers.customer_id = interests.customer_id
