@@ -1,7 +1,10 @@
 {#-
     One row per transactions dataset and invoice, summed from the clean lines (all dates). The
-    smallest country of an invoice is found through each country's rank (a handful of
-    countries): min() over text on 100 million lines costs twice the rest of the aggregation.
+    invoice's customer is its smallest customer id; has_one_customer says whether it is the
+    only one (the largest is the same), which lets int_customers_aggregated read the invoice
+    from here instead of from its lines. The smallest country of an invoice is found through
+    each country's rank (a handful of countries): min() over text on 100 million lines costs
+    twice the rest of the aggregation.
 -#}
 with
 
@@ -34,6 +37,7 @@ invoices as (
         invoice_lines.dataset,
         invoice_lines.invoice_id,
         min(invoice_lines.customer_id) as customer_id,
+        max(invoice_lines.customer_id) as largest_customer_id,
         min(invoice_lines.ordered_at) as ordered_at,
         max(invoice_lines.ordered_at) as last_line_at,
         min(ranked_countries.country_rank) as country_rank,
@@ -56,7 +60,8 @@ final as (
         ranked_countries.country,
         invoices.order_lines,
         invoices.units,
-        invoices.revenue
+        invoices.revenue,
+        invoices.customer_id = invoices.largest_customer_id as has_one_customer
     from invoices
     left join ranked_countries
         on invoices.country_rank = ranked_countries.country_rank
