@@ -157,6 +157,86 @@
 
 
 {#-
+    For the generic test primary_key: every key of `relation` over `column_names` that occurs
+    more than once or has a null part, with how often it occurs (rows_with_key). Portable: one
+    grouped pass over the key columns (a second pass for the null keys made DuckDB keep the
+    keys whole). DuckDB: the pass groups a 64-bit hash of the key instead, and only the rows
+    whose hash repeats (none while the key holds, or a rare collision) or that have a null part
+    are grouped on the key itself, so the result is exact. On the 78 M rows of rfm_monthly at
+    100 M invoice lines: 12.7 s of CPU against 19.6 to 23.6 s; on 16 to 21 M rows the same
+    within noise (about 4 s).
+-#}
+{% macro crm_primary_key_failures(relation, column_names) -%}
+    {{ return(adapter.dispatch('crm_primary_key_failures', 'crm_analytics')(relation, column_names)) }}
+{%- endmacro %}
+
+{% macro default__crm_primary_key_failures(relation, column_names) -%}
+with
+
+keys as (
+    select
+        {{ column_names | join(',\n        ') }}
+    from {{ relation }}
+),
+
+final as (
+    select
+        {{ column_names | join(',\n        ') }},
+        count(*) as rows_with_key
+    from keys
+    group by {{ column_names | join(', ') }}
+    having
+        count(*) > 1
+        {%- for column in column_names %}
+        or {{ column }} is null
+        {%- endfor %}
+)
+
+select * from final
+{%- endmacro %}
+
+{% macro duckdb__crm_primary_key_failures(relation, column_names) -%}
+with
+
+suspect_hashes as (
+    select hash({{ column_names | join(', ') }}) as key_hash
+    from {{ relation }}
+    group by hash({{ column_names | join(', ') }})
+    having
+        count(*) > 1
+        or bool_or(
+            {%- for column in column_names %}
+            {{ column }} is null{% if not loop.last %} or{% endif %}
+            {%- endfor %}
+        )
+),
+
+-- the model read again (a CTE read twice would be materialized): only the suspect rows
+suspect_keys as (
+    select
+        {{ column_names | join(',\n        ') }}
+    from {{ relation }}
+    where hash({{ column_names | join(', ') }}) in (select suspect_hashes.key_hash from suspect_hashes)
+),
+
+final as (
+    select
+        {{ column_names | join(',\n        ') }},
+        count(*) as rows_with_key
+    from suspect_keys
+    group by {{ column_names | join(', ') }}
+    having
+        count(*) > 1
+        {%- for column in column_names %}
+        or {{ column }} is null
+        {%- endfor %}
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#-
     For the generic test primary_key_line_numbers: the row numbers that appear more than once
     within a file index, as one row (problem, rows_with_problem) when there are any. Portable:
     a grouped count of every (file index, row number). DuckDB: each block of 65,536 row numbers
