@@ -449,3 +449,20 @@ def test_fits_above_fit_max_customers_use_a_fixed_sample_and_score_everyone(
         for name in ("r", "alpha", "a", "b"):
             gap = abs(params.loc[name, "estimate"] - full.params_[name])
             assert gap <= 4 * params.loc[name, "standard_error"], (dataset, name, gap)
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize(
+    ("memory_limit", "block_allocator"),
+    [("3GB", "2.7 GiB"), ("2500MiB", "2.4 GiB"), ("-1", "0 bytes"), ("none", "0 bytes")],
+)
+def test_the_memory_limit_sets_the_block_allocator_only_when_it_is_a_size(
+    run_dbt, monkeypatch: pytest.MonkeyPatch, memory_limit: str, block_allocator: str
+) -> None:
+    """profiles.yml: a size is also DuckDB's block_allocator_memory; no limit leaves it unset
+    (DuckDB aborts the process when -1 or none reach block_allocator_memory)."""
+    monkeypatch.setenv("CRM_DUCKDB_MEMORY_LIMIT", memory_limit)
+    query = "select current_setting('block_allocator_memory') as block_allocator"
+    result = run_dbt(command="show", extra=["--inline", query])
+    assert result.returncode == 0, result.output
+    assert f"| {block_allocator} " in result.output
