@@ -1,7 +1,7 @@
 {#-
     materialized='parquet_table': a table stored as a Parquet file beside the database, read
-    through a view of the model's name. For every table with a row per customer or more
-    (millions of rows at 100 M invoice lines): DuckDB writes them to Parquet (zstd) in a third
+    through a view of the model's name. For every SQL table built from the invoice lines with
+    a row per customer or more (millions of rows at 100 M invoice lines): DuckDB writes them to Parquet (zstd) in a third
     to two thirds of the CPU time it needs to compress them into its own format (text columns
     dominate: 78 M rows of rfm_monthly, 49 s of CPU into a table, 25 s into Parquet; 21 M
     orders, 29 s and 19 s; 16 M customer-months, 8.7 s and 5.5 s; the 6.3 M-row customer

@@ -63,7 +63,8 @@ RENDERED_GRAPH_NODES = """() => {
 }"""
 
 
-# The model page's heading is "<name> <materialization>", e.g. "cltv_predictions table".
+# The model page's heading is "<name> <materialization>", e.g. "cltv table" or
+# "cltv_predictions parquet_table".
 PAGE_TITLE_IS = """name => [...document.querySelectorAll('h1')].some(
     h1 => h1.offsetParent !== null && h1.textContent.trim().split(/\\s+/)[0] === name)"""
 

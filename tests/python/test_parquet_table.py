@@ -1,10 +1,11 @@
 """The `parquet_table` materialization (macros/cross_db/parquet_table.sql) on a tiny dbt project.
 
-The project's largest tables (the line table, rfm_monthly, int_orders_aggregated,
-int_customer_purchase_days) are Parquet files beside the database, read through a view. A public
-mart among them must keep its contract: the build fails when the query's columns, or the view's
-once written, do not match the YAML; the file holds the columns in the YAML's order; and a
-declared constraint, which Parquet cannot enforce, is refused rather than ignored.
+The project's SQL tables built from the invoice lines with a row per customer or more (the line
+table, rfm_monthly, the orders, the customer-months, the customer marts) are Parquet files
+beside the database, read through a view. A public mart among them must keep its contract: the
+build fails when the query's columns, or the view's once written, do not match the YAML; the
+file holds the columns in the YAML's order; and a declared constraint, which Parquet cannot
+enforce, is refused rather than ignored.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@
     Revenue is a compensated sum (crm_sum_precise) of the customer's invoice revenues, each the
     compensated sum of its lines: the same to the last bit or two as one sum over the lines.
     Each customer's invoices are summed first, then the customer's. An invoice with one
-    customer and every line before the analysis date (int_orders_aggregated.has_one_customer:
-    every invoice of the real datasets) is read from int_orders_aggregated, which summed the
-    same lines; only the others (an invoice shared by two customers, or one whose lines run
+    customer (int_orders_aggregated.has_one_customer, true for every invoice of the real
+    datasets) whose last line is before the analysis date is read from int_orders_aggregated,
+    which summed the same lines; only the others (an invoice shared by two customers, or one whose lines run
     past the analysis date) are summed from their lines here. At 100 M lines this is one
     aggregation of the 21 M orders instead of a second pass over the lines.
     Customer summaries (FLO): the summary itself; orders and value are online + offline, and
@@ -61,8 +61,9 @@ last_orders as (
 ),
 
 -- each customer's invoices, as the course's groupby on the invoice lines sees them. An invoice
--- of one customer with every line before the analysis date (all of them, in real data) is
--- that customer's order as int_orders_aggregated summed it: the same lines, the same sums.
+-- of one customer with every line before the analysis date (all of them in real data, but for
+-- an invoice that runs past the analysis date) is that customer's order as
+-- int_orders_aggregated summed it: the same lines, the same sums.
 whole_invoices as (
     select
         whole_orders.dataset,
@@ -88,7 +89,8 @@ split_invoices as (
         on split_orders.dataset = dated_datasets.dataset
     where split_orders.ordered_at < dated_datasets.analysis_date
         and (
-            not split_orders.has_one_customer
+            -- null only for a null customer id, which a clean line never has
+            not coalesce(split_orders.has_one_customer, false)
             or split_orders.last_line_at >= dated_datasets.analysis_date
         )
 ),
