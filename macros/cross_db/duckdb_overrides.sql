@@ -196,43 +196,24 @@ select * from final
 {%- endmacro %}
 
 {% macro duckdb__crm_primary_key_failures(relation, column_names) -%}
-with
-
-suspect_hashes as (
-    select hash({{ column_names | join(', ') }}) as key_hash
+    {%- set key = column_names | join(', ') -%}
+    {#- the rows whose key hash repeats or that have a null part (none while the key holds),
+        read from the model a second time, then grouped on the key as everywhere else -#}
+    {%- set suspect_rows -%}
+(
+    select {{ key }}
     from {{ relation }}
-    group by hash({{ column_names | join(', ') }})
-    having
-        count(*) > 1
-        or bool_or(
-            {%- for column in column_names %}
-            {{ column }} is null{% if not loop.last %} or{% endif %}
-            {%- endfor %}
-        )
-),
-
--- the model read again (a CTE read twice would be materialized): only the suspect rows
-suspect_keys as (
-    select
-        {{ column_names | join(',\n        ') }}
-    from {{ relation }}
-    where hash({{ column_names | join(', ') }}) in (select suspect_hashes.key_hash from suspect_hashes)
-),
-
-final as (
-    select
-        {{ column_names | join(',\n        ') }},
-        count(*) as rows_with_key
-    from suspect_keys
-    group by {{ column_names | join(', ') }}
-    having
-        count(*) > 1
-        {%- for column in column_names %}
-        or {{ column }} is null
-        {%- endfor %}
-)
-
-select * from final
+    where hash({{ key }}) in (
+        select hash({{ key }}) as key_hash
+        from {{ relation }}
+        group by hash({{ key }})
+        having
+            count(*) > 1
+            or bool_or({% for column in column_names %}{{ column }} is null{% if not loop.last %} or {% endif %}{% endfor %})
+    )
+) as suspect_rows
+    {%- endset -%}
+    {{ default__crm_primary_key_failures(suspect_rows, column_names) }}
 {%- endmacro %}
 
 
