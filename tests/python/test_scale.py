@@ -10,6 +10,8 @@
   Online Retail II sheet overlap") sets aside.
 - `scripts/bench.py` measures a process tree: CPU seconds of grandchildren count, and the peak
   memory is the sum over the tree's processes, not the largest one.
+- The bench's two pandas baselines (`scripts/course_pipeline_pandas.py`, fast and as the course
+  writes it) are the same pipeline: per customer, the same values.
 """
 
 from __future__ import annotations
@@ -386,6 +388,7 @@ def test_bench_reports_medians_and_ratios(tmp_path: Path) -> None:
     result.runs = {
         "dbt": [bench.Measurement(w, w * 1.5, gib, 0) for w in (30.0, 10.0, 20.0)],
         "pandas": [bench.Measurement(w, w, 2 * gib, 0) for w in (40.0, 60.0, 50.0)],
+        "course": [bench.Measurement(160.0, 150.0, 2 * gib, 0)],
         "floor": [bench.Measurement(2.0, 3.0, gib // 4, 0)],
     }
     result.slowest = [("model.crm_analytics.orders", 4.5)]
@@ -396,10 +399,52 @@ def test_bench_reports_medians_and_ratios(tmp_path: Path) -> None:
     row = rows.iloc[0]
     assert (row["dbt_wall_s"], row["dbt_cpu_s"], row["pandas_wall_s"]) == (20.0, 30.0, 50.0)
     assert (row["dbt_over_pandas_wall"], row["dbt_over_floor_wall"]) == (0.4, 10.0)
+    course = (row["course_runs"], row["course_wall_s"], row["dbt_over_course_wall"])
+    assert course == (1, 160.0, 0.12)
     assert row["floor_peak_rss_gib"] == 0.25
     markdown = (tmp_path / "bench.md").read_text()
     assert "model.crm_analytics.orders" in markdown
     assert json.loads((tmp_path / "bench_runs.json").read_text())["1e+06"]["dbt"][1]["wall_seconds"]
+
+
+def test_the_course_as_written_and_the_fast_baseline_give_the_same_values(
+    tmp_path: Path,
+) -> None:
+    """The bench's baseline b (pandas' built-in aggregations) and b' (the course's lambdas,
+    ``--as-written``) on 2,000 generated customers: every customer with the same RFM, course
+    CLTV and CLV inputs, scores, segments and predictions, integers exactly and sums to the
+    last bits (the course's ``lambda x: x.sum()`` and pandas' grouped sum may add in another
+    order)."""
+    from crm_analytics.synth import write_transactions
+
+    spec = importlib.util.spec_from_file_location(
+        "course_pipeline_pandas", PROJECT_DIR / "scripts" / "course_pipeline_pandas.py"
+    )
+    assert spec and spec.loader
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    data = tmp_path / "lines.parquet"
+    write_transactions(data, 2000, seed=11)
+    lines = course.read_lines(data)
+    today = lines["InvoiceDate"].max().normalize() + pd.Timedelta(days=2)
+
+    tables = {
+        "rfm": lambda as_written: course.rfm_segments(lines, today, as_written),
+        "descriptive": lambda as_written: course.descriptive_cltv(lines, as_written),
+        "predictive": lambda as_written: course.predictive_cltv(lines, today, as_written),
+    }
+    for name, build in tables.items():
+        fast, as_written = build(False), build(True)
+        assert len(fast) > 500, name
+        pd.testing.assert_frame_equal(
+            as_written.sort_index(axis=1), fast.sort_index(axis=1),
+            check_exact=False, rtol=1e-9, check_dtype=False, check_categorical=False,
+        )  # fmt: skip
+    rfm = tables["rfm"](True)
+    # recency counts from each customer's *last* line: the most recent customer's is the days
+    # from the file's last line to the analysis date
+    assert rfm["recency"].min() == (today - lines["InvoiceDate"].max()).days
+    assert set(rfm["segment"]) >= {"champions", "hibernating"}
 
 
 @pytest.mark.dbt
