@@ -22,8 +22,8 @@ with the dbt build. It runs in one of two ways, which give the same values:
 * with ``--as-written``, the course code's own per-customer aggregations, a Python lambda per
   column and customer (``lambda x: x.nunique()``, ``lambda x: x.sum()``, the recency and
   customer age from ``max()`` and ``min()`` of each customer's dates): what a user who copied
-  the course runs, several times slower (at 10 M lines 169 s against 30 s). The scale issue's
-  own "before" figures for pandas (113 s of CPU at 10 M lines) are of this kind.
+  the course runs, several times slower (at 10 M lines 164 s against 32 s, `make bench`). The
+  scale issue's own "before" figures for pandas (113 s of CPU at 10 M lines) are of this kind.
 
 Usage: ``python scripts/course_pipeline_pandas.py FILE [--as-written] [--summary-json PATH]``;
 ``FILE`` is a ``.parquet`` or ``.csv`` file with the Online Retail II columns. It prints (and
