@@ -15,15 +15,18 @@ process: read the file with pandas, then
 
 It follows the course's steps and conventions (not the project's corrected ones: the course
 counts invoices where BTYD needs purchase days), because it is the work a user would replace
-with the dbt build. It runs in one of two ways, which give the same values:
+with the dbt build. It runs in one of two ways, which give the same values up to the order in
+which floating-point sums are added (the last bit or two; a customer whose monetary value or
+CLTV ties another's on a ``qcut`` edge can then land in the neighbouring score or segment):
 
 * by default, the fast version: pandas' built-in aggregations (``("Invoice", "nunique")``),
   the strictest baseline the bench compares against;
 * with ``--as-written``, the course code's own per-customer aggregations, a Python lambda per
   column and customer (``lambda x: x.nunique()``, ``lambda x: x.sum()``, the recency and
   customer age from ``max()`` and ``min()`` of each customer's dates): what a user who copied
-  the course runs, several times slower (at 10 M lines 164 s against 32 s, `make bench`). The
-  scale issue's own "before" figures for pandas (113 s of CPU at 10 M lines) are of this kind.
+  the course runs, several times slower (at 10 M lines 164 s against 32 s, ``make bench``).
+  The scale issue's own "before" figures for pandas (110 s, 113 s of CPU at 10 M lines) are
+  probably of this kind: the fast version takes 32 s there.
 
 Usage: ``python scripts/course_pipeline_pandas.py FILE [--as-written] [--summary-json PATH]``;
 ``FILE`` is a ``.parquet`` or ``.csv`` file with the Online Retail II columns. It prints (and
@@ -73,7 +76,7 @@ def read_lines(path: Path) -> pd.DataFrame:
 
 
 def rfm_segments(
-    lines: pd.DataFrame, today_date: pd.Timestamp, as_written: bool = False
+    lines: pd.DataFrame, today_date: pd.Timestamp, *, as_written: bool = False
 ) -> pd.DataFrame:
     """The course's RFM table with scores and segments: one row per customer with revenue > 0.
 
@@ -110,7 +113,7 @@ def rfm_segments(
     return rfm
 
 
-def descriptive_cltv(lines: pd.DataFrame, as_written: bool = False) -> pd.DataFrame:
+def descriptive_cltv(lines: pd.DataFrame, *, as_written: bool = False) -> pd.DataFrame:
     """The course's descriptive CLTV per customer (values in the file's currency).
 
     ``as_written``: the course's lambda per column and customer.
@@ -161,7 +164,7 @@ def replace_with_thresholds(df: pd.DataFrame, variable: str) -> None:
 
 
 def predictive_cltv(
-    lines: pd.DataFrame, today_date: pd.Timestamp, as_written: bool = False
+    lines: pd.DataFrame, today_date: pd.Timestamp, *, as_written: bool = False
 ) -> pd.DataFrame:
     """The course's BG/NBD + Gamma-Gamma CLV per repeat customer (recency and T in weeks).
 
@@ -231,7 +234,7 @@ def predictive_cltv(
     return cltv_df
 
 
-def run(path: Path, as_written: bool = False) -> dict[str, object]:
+def run(path: Path, *, as_written: bool = False) -> dict[str, object]:
     """Runs the three parts of the course pipeline on `path`; returns totals for a sanity check.
 
     ``as_written``: aggregate with the course's lambdas instead of pandas' built-ins.
@@ -240,12 +243,12 @@ def run(path: Path, as_written: bool = False) -> dict[str, object]:
     today_date = lines["InvoiceDate"].max().normalize() + pd.Timedelta(
         days=ANALYSIS_DATE_OFFSET_DAYS
     )
-    rfm = rfm_segments(lines, today_date, as_written)
-    cltv_c = descriptive_cltv(lines, as_written)
+    rfm = rfm_segments(lines, today_date, as_written=as_written)
+    cltv_c = descriptive_cltv(lines, as_written=as_written)
     with warnings.catch_warnings():
         # lifetimes' optimiser warns about overflow in exp() on the way; the course ignores it
         warnings.simplefilter("ignore")
-        cltv_p = predictive_cltv(lines, today_date, as_written)
+        cltv_p = predictive_cltv(lines, today_date, as_written=as_written)
     return {
         "lines": len(lines),
         "analysis_date": str(today_date.date()),
