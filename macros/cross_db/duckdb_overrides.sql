@@ -159,12 +159,12 @@
 {#-
     For the generic test primary_key: every key of `relation` over `column_names` that occurs
     more than once or has a null part, with how often it occurs (rows_with_key). Portable: one
-    grouped pass over the key columns (a second pass for the null keys made DuckDB keep the
-    keys whole). DuckDB: a first pass groups a 64-bit hash of the key, and only the rows whose
-    hash repeats (none while the key holds, or a rare collision) or that have a null part are
-    read again and grouped on the key itself, by the portable macro, so the result is exact. On the 78 M rows of rfm_monthly at
-    100 M invoice lines: 12.7 s of CPU against 19.6 to 23.6 s; on 16 to 21 M rows the same
-    within noise (about 4 s).
+    grouped pass over the key columns (a second pass for the null keys made DuckDB keep the keys
+    whole). DuckDB: a first pass groups a 64-bit hash of the key, and only the rows whose hash
+    repeats (none while the key holds, or a rare collision) or that have a null part are read
+    again and grouped on the key itself, by the portable macro, so the result is exact. On the
+    78 M rows of rfm_monthly at 100 M invoice lines: 12.7 s of CPU against 19.6 to 23.6 s; on 16
+    to 21 M rows the same within noise (about 4 s).
 -#}
 {% macro crm_primary_key_failures(relation, column_names) -%}
     {{ return(adapter.dispatch('crm_primary_key_failures', 'crm_analytics')(relation, column_names)) }}

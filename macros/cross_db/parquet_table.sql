@@ -1,16 +1,16 @@
 {#-
     materialized='parquet_table': a table stored as a Parquet file beside the database, read
-    through a view of the model's name. For every SQL table built from the invoice lines with
-    a row per customer or more (millions of rows at 100 M invoice lines): DuckDB writes them to
+    through a view of the model's name. For every SQL table built from the invoice lines with a
+    row per customer or more (millions of rows at 100 M invoice lines): DuckDB writes them to
     Parquet (zstd) in a third to two thirds of the CPU time it needs to compress them into its
-    own format (text columns dominate: 78 M rows of rfm_monthly, 49 s of CPU into a table,
-    25 s into Parquet; 21 M orders, 29 s and 19 s; 16 M customer-months, 8.7 s and 5.5 s; the
+    own format (text columns dominate: 78 M rows of rfm_monthly, 49 s of CPU into a table, 25 s
+    into Parquet; 21 M orders, 29 s and 19 s; 16 M customer-months, 8.7 s and 5.5 s; the
     6.3 M-row customer tables, 3.8 to 6.2 s and 1.7 to 4.3 s), and downstream models scan
-    either equally fast. Python models stay tables (this materialization runs SQL only), and
-    so do the small ones: a file per table of a few thousand rows would save nothing. zstd at
-    level 1, not DuckDB's default 3: 15 to 20 % less CPU for the
-    writer, files within 8 % of the size (the 99 M-line table 876 MB against 890 MB and 54.8 s of
-    CPU against 58.2 s; 16 M customer-months 394 MB against 366 MB, 7.5 s against 9.5 s).
+    either equally fast. Python models stay tables (this materialization runs SQL only), and so
+    do the small ones: a file per table of a few thousand rows would save nothing. zstd at
+    level 1, not DuckDB's default 3: 15 to 20 % less CPU for the writer, files within 8 % of
+    the size (the 99 M-line table 876 MB against 890 MB and 54.8 s of CPU against 58.2 s; 16 M
+    customer-months 394 MB against 366 MB, 7.5 s against 9.5 s).
     The file is <database file>.<model name>.parquet (the database's
     absolute path, so the view works from any directory); it is replaced on every build.
     An enforced contract is checked before anything is written, as the table materialization

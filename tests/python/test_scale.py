@@ -11,7 +11,8 @@
 - `scripts/bench.py` measures a process tree: CPU seconds of grandchildren count, and the peak
   memory is the sum over the tree's processes, not the largest one.
 - The bench's two pandas baselines (`scripts/course_pipeline_pandas.py`, fast and as the course
-  writes it) are the same pipeline: per customer, the same values.
+  writes it) are the same pipeline: per customer, the same values, but for the order of sums,
+  which can move a customer tied at a quantile edge to the next score or segment.
 """
 
 from __future__ import annotations

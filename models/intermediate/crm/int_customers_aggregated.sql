@@ -9,12 +9,12 @@
     midnight.
     Revenue is a compensated sum (crm_sum_precise) of the customer's invoice revenues, each the
     compensated sum of its lines: the same to the last bit or two as one sum over the lines.
-    Each customer's invoices are summed first, then the customer's. An invoice with one
-    customer (int_orders_aggregated.has_one_customer, true for every invoice of the real
-    datasets) whose last line is before the analysis date is read from int_orders_aggregated,
-    which summed the same lines; only the others (an invoice shared by two customers, or one whose lines run
-    past the analysis date) are summed from their lines here. At 100 M lines this is one
-    aggregation of the 21 M orders instead of a second pass over the lines.
+    Each customer's invoices are summed first, then the customer's. An invoice with one customer
+    (int_orders_aggregated.has_one_customer, true for every invoice of the real datasets) whose
+    last line is before the analysis date is read from int_orders_aggregated, which summed the
+    same lines; only the others (an invoice shared by two customers, or one whose lines run past
+    the analysis date) are summed from their lines here. At 100 M lines this is one aggregation
+    of the 21 M orders instead of a second pass over the lines.
     Customer summaries (FLO): the summary itself; orders and value are online + offline, and
     the first and last order are dates (midnight).
     `customer_sort_key` orders customers the way the course's pandas code meets them, for ties:
